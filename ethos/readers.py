@@ -1,0 +1,322 @@
+"""Reading transcripts in the formats researchers have them.
+
+:func:`read_transcript` picks a reader by extension. Plain text and word-processor files give the
+document's text, whose speaker turns :mod:`ethos.speakers` finds from line-initial labels; subtitle
+files (``.vtt``, ``.srt``), Praat ``.TextGrid`` and Transcriber ``.trs`` files carry their turns, which
+are rendered as ``Speaker: text`` lines. Either way a :class:`Document` holds the text that passage
+offsets point into, and its turns.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from . import speakers
+from .errors import InputError
+from .textio import decode_text, read_text
+
+#: Largest uncompressed XML part read from a .docx/.odt archive: a larger one is refused (zip bombs).
+MAX_XML_BYTES = 64 * 1024 * 1024
+#: Largest file read at all.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+TRANSCRIPT_SUFFIXES = (".txt", ".docx", ".odt", ".vtt", ".srt", ".textgrid", ".trs")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's turn: ``raw[start:end]`` is the speech, label excluded."""
+
+    speaker: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A transcript: its text and its speaker turns."""
+
+    doc_id: str
+    raw: str
+    turns: tuple[Turn, ...]
+    path: str
+    format: str
+    encoding: str | None = None
+    #: True when the speakers were given in the file's structure (subtitles, TextGrid tiers).
+    structured: bool = False
+
+
+def read_transcript(path: Path) -> Document:
+    """Read one transcript file, whatever its format."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the transcript files (for example {path}/*.txt)")
+    suffix = path.suffix.lower()
+    if suffix not in TRANSCRIPT_SUFFIXES:
+        known = ", ".join(TRANSCRIPT_SUFFIXES + (".csv", ".jsonl"))
+        raise InputError(f"{path}: unknown file type '{path.suffix}' (ethos reads {known})")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"{path}: file too large ({path.stat().st_size // 2**20} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    reader = _READERS[suffix]
+    document = reader(path)
+    if not document.raw.strip():
+        raise InputError(f"{path}: the file holds no text")
+    return document
+
+
+def _read_txt(path: Path) -> Document:
+    raw, encoding = read_text(path)
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return Document(path.stem, raw, speakers.find_turns(raw), str(path), "txt", encoding)
+
+
+# --- word-processor files -------------------------------------------------------------------------
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+
+
+def _zip_part(path: Path, name: str) -> bytes:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise InputError(f"{path}: not a valid {path.suffix} file (it is not a ZIP archive, or it is truncated)") from None
+    with archive:
+        try:
+            info = archive.getinfo(name)
+        except KeyError:
+            raise InputError(f"{path}: not a valid {path.suffix} file (no {name} inside)") from None
+        if info.file_size > MAX_XML_BYTES:
+            raise InputError(f"{path}: {name} is too large once uncompressed ({info.file_size // 2**20} MiB)")
+        try:
+            with archive.open(info) as handle:
+                data = handle.read(MAX_XML_BYTES + 1)
+        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as error:
+            raise InputError(f"{path}: damaged archive ({error})") from None
+        if len(data) > MAX_XML_BYTES:
+            raise InputError(f"{path}: {name} is too large once uncompressed")
+        return data
+
+
+def _parse_xml(data: bytes, path: Path):
+    try:
+        return SafeET.fromstring(data)
+    except DefusedXmlException:
+        raise InputError(f"{path}: the XML declares entities or a DTD, which ethos refuses to expand") from None
+    except SafeET.ParseError as error:
+        raise InputError(f"{path}: malformed XML ({error})") from None
+
+
+def _docx_paragraph(paragraph) -> str:
+    parts = []
+    for node in paragraph.iter():
+        if node.tag == _W + "t" and node.text:
+            parts.append(node.text)
+        elif node.tag == _W + "tab":
+            parts.append("\t")
+        elif node.tag in (_W + "br", _W + "cr"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _read_docx(path: Path) -> Document:
+    root = _parse_xml(_zip_part(path, "word/document.xml"), path)
+    paragraphs = [_docx_paragraph(p) for p in root.iter(_W + "p")]
+    raw = "\n".join(paragraphs)
+    return Document(path.stem, raw, speakers.find_turns(raw), str(path), "docx")
+
+
+def _odt_text(node) -> str:
+    parts = [node.text or ""]
+    for child in node:
+        tag = child.tag
+        if tag == _TEXT_NS + "s":
+            parts.append(" " * int(child.get(_TEXT_NS + "c", "1")))
+        elif tag == _TEXT_NS + "tab":
+            parts.append("\t")
+        elif tag == _TEXT_NS + "line-break":
+            parts.append("\n")
+        elif tag in (_TEXT_NS + "note",):
+            pass
+        else:
+            parts.append(_odt_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _read_odt(path: Path) -> Document:
+    root = _parse_xml(_zip_part(path, "content.xml"), path)
+    paragraphs = [_odt_text(p) for p in root.iter() if p.tag in (_TEXT_NS + "p", _TEXT_NS + "h")]
+    raw = "\n".join(paragraphs)
+    return Document(path.stem, raw, speakers.find_turns(raw), str(path), "odt")
+
+
+# --- files that carry their turns -----------------------------------------------------------------
+
+def render_utterances(doc_id: str, utterances: list[tuple[str | None, str]], path: Path, fmt: str, encoding: str | None = None) -> Document:
+    """Lay out ``(speaker, text)`` utterances as ``Speaker: text`` lines, merging consecutive ones."""
+    merged: list[list] = []
+    for speaker, text in utterances:
+        text = " ".join(text.split())
+        if not text:
+            continue
+        if merged and merged[-1][0] == speaker:
+            merged[-1][1].append(text)
+        else:
+            merged.append([speaker, [text]])
+    lines, turns, offset = [], [], 0
+    for speaker, texts in merged:
+        label = f"{speaker}: " if speaker else ""
+        body = " ".join(texts)
+        turns.append(Turn(speaker, offset + len(label), offset + len(label) + len(body)))
+        line = label + body
+        lines.append(line)
+        offset += len(line) + 1
+    return Document(doc_id, "\n".join(lines), tuple(turns), str(path), fmt, encoding, structured=True)
+
+
+_CUE_TIMING = re.compile(r"^\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
+_TAG = re.compile(r"</?[^>\n]+>")
+_INLINE_SPEAKER = re.compile(r"^\s*(?:-\s*)?(?:\[([^\]]{1,40})\]|([^\W\d][\w.'’\- ]{0,38}?)\s*:)\s+")
+
+
+def _subtitle_utterances(text: str) -> list[tuple[str | None, str]]:
+    utterances: list[tuple[str | None, str]] = []
+    speaker: str | None = None
+    blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    for block in blocks:
+        lines = block.strip("\n").split("\n")
+        while lines and not _CUE_TIMING.match(lines[0]):
+            lines = lines[1:]
+        if not lines:
+            continue
+        for line in lines[1:]:
+            voice = _VOICE.search(line)
+            if voice:
+                speaker = voice.group(1).strip()
+            line = _TAG.sub("", line)
+            inline = _INLINE_SPEAKER.match(line)
+            if inline and not voice:
+                speaker = (inline.group(1) or inline.group(2)).strip()
+                line = line[inline.end():]
+            utterances.append((speaker, line))
+    return utterances
+
+
+def _read_subtitles(path: Path) -> Document:
+    text, encoding = read_text(path)
+    if path.suffix.lower() == ".vtt" and not text.lstrip("\ufeff").startswith("WEBVTT"):
+        raise InputError(f"{path}: not a WebVTT file (it must start with WEBVTT)")
+    utterances = _subtitle_utterances(text)
+    if not utterances:
+        raise InputError(f"{path}: no subtitle cues found (expected lines like 00:00:01,000 --> 00:00:04,000)")
+    return render_utterances(path.stem, utterances, path, path.suffix.lower()[1:], encoding)
+
+
+_TG_STRING = r'"((?:[^"]|"")*)"'
+_TG_TIER = re.compile(r'class\s*=\s*"IntervalTier"\s*name\s*=\s*' + _TG_STRING)
+_TG_INTERVAL = re.compile(r"xmin\s*=\s*([\d.eE+-]+)\s*xmax\s*=\s*([\d.eE+-]+)\s*text\s*=\s*" + _TG_STRING)
+_TG_SHORT_TIER = re.compile(r'"IntervalTier"\s*' + _TG_STRING + r"\s*[\d.eE+-]+\s*[\d.eE+-]+\s*(\d+)")
+_TG_SHORT_INTERVAL = re.compile(r"([\d.eE+-]+)\s+([\d.eE+-]+)\s+" + _TG_STRING)
+
+
+def _read_textgrid(path: Path) -> Document:
+    text, encoding = read_text(path)
+    if "TextGrid" not in text[:200]:
+        raise InputError(f"{path}: not a Praat TextGrid (no 'TextGrid' header)")
+    timed: list[tuple[float, str, str]] = []
+    tiers = list(_TG_TIER.finditer(text))
+    if tiers:
+        bounds = [m.start() for m in tiers] + [len(text)]
+        for i, tier in enumerate(tiers):
+            name = tier.group(1).replace('""', '"')
+            for interval in _TG_INTERVAL.finditer(text, tier.end(), bounds[i + 1]):
+                timed.append((float(interval.group(1)), name, interval.group(3).replace('""', '"')))
+    else:
+        short = list(_TG_SHORT_TIER.finditer(text))
+        bounds = [m.start() for m in short] + [len(text)]
+        for i, tier in enumerate(short):
+            name = tier.group(1).replace('""', '"')
+            for interval in _TG_SHORT_INTERVAL.finditer(text, tier.end(), bounds[i + 1]):
+                timed.append((float(interval.group(1)), name, interval.group(3).replace('""', '"')))
+    if not timed:
+        raise InputError(f"{path}: no interval tiers with text found in this TextGrid")
+    timed.sort(key=lambda item: item[0])
+    return render_utterances(path.stem, [(name, words) for _, name, words in timed], path, "textgrid", encoding)
+
+
+def _trs_text(node) -> str:
+    parts = [node.text or ""]
+    for child in node:
+        if child.tag == "Event":
+            desc = child.get("desc", "")
+            extent = child.get("extent", "instantaneous")
+            if extent == "instantaneous":
+                parts.append(f" [{desc}] ")
+            elif extent == "begin":
+                parts.append(f" [{desc}-] ")
+            elif extent == "end":
+                parts.append(f" [-{desc}] ")
+            else:
+                parts.append(f" [{desc}] ")
+        elif child.tag == "Comment":
+            parts.append(f" {{{child.get('desc', '')}}} ")
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _read_trs(path: Path) -> Document:
+    data = path.read_bytes()
+    # Transcriber files declare a DTD that defusedxml (rightly) refuses: drop the declaration only.
+    data = re.sub(rb"<!DOCTYPE[^>\[]*>", b"", data, count=1)
+    root = _parse_xml(data, path)
+    if root.tag != "Trans":
+        raise InputError(f"{path}: not a Transcriber file (root element is <{root.tag}>)")
+    names = {s.get("id"): s.get("name") or s.get("id") for s in root.iter("Speaker")}
+    utterances = []
+    for turn in root.iter("Turn"):
+        ids = (turn.get("speaker") or "").split()
+        if len(ids) > 1:
+            # overlapping speech: <Who nb="n"/> switches speakers inside the turn
+            current = 0
+            chunks: dict[int, list[str]] = {}
+            text_parts = [turn.text or ""]
+            for child in turn:
+                if child.tag == "Who":
+                    chunks.setdefault(current, []).append("".join(text_parts))
+                    text_parts = []
+                    current = int(child.get("nb", "1")) - 1
+                elif child.tag == "Event":
+                    text_parts.append(f" [{child.get('desc', '')}] ")
+                text_parts.append(child.tail or "")
+            chunks.setdefault(current, []).append("".join(text_parts))
+            for index, texts in sorted(chunks.items()):
+                if 0 <= index < len(ids):
+                    utterances.append((names.get(ids[index], ids[index]), " ".join(texts)))
+        else:
+            speaker = names.get(ids[0], ids[0]) if ids else None
+            utterances.append((speaker, _trs_text(turn)))
+    return render_utterances(path.stem, utterances, path, "trs", "xml")
+
+
+_READERS = {
+    ".txt": _read_txt,
+    ".docx": _read_docx,
+    ".odt": _read_odt,
+    ".vtt": _read_subtitles,
+    ".srt": _read_subtitles,
+    ".textgrid": _read_textgrid,
+    ".trs": _read_trs,
+}

@@ -1,0 +1,172 @@
+"""Cutting the interviewee's speech into passages.
+
+A passage is one interviewee turn, or a piece of a long turn cut at sentence boundaries (at pauses
+when the transcript has no punctuation). ``passage.text`` is always ``document.raw[start:end]``;
+``passage.clean`` is that text without transcription marks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .cleaning import clean, count_words
+from .readers import Document, Turn
+from .speakers import PSEUDO_SPEAKERS, find_interviewers, fold
+
+#: A turn longer than this many (clean) words is cut into passages of about equal length.
+MAX_WORDS = 120
+#: A passage shorter than this carries no stance: it is counted, not kept.
+MIN_WORDS = 5
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)\]]*\s+|\n+")
+_PAUSE = re.compile(r"\s(?:\+{1,3}|\[pause\]|\(\.+\)|//)\s|,\s")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One unit of coding: a stretch of one interviewee's speech."""
+
+    doc_id: str
+    passage_id: str
+    speaker: str | None
+    text: str
+    start: int
+    end: int
+    clean: str
+
+    def record(self) -> dict:
+        return {
+            "doc_id": self.doc_id, "passage_id": self.passage_id, "speaker": self.speaker,
+            "text": self.text, "start": self.start, "end": self.end, "clean": self.clean,
+        }
+
+
+@dataclass
+class SegmentStats:
+    """What segmenting a document kept and left out, for the user's report."""
+
+    doc_id: str
+    speakers: list[str] = field(default_factory=list)
+    interviewers: list[str] = field(default_factory=list)
+    interviewer_found_by: str = ""
+    turns: int = 0
+    interviewee_turns: int = 0
+    passages: int = 0
+    short_turns: int = 0
+    interviewee_words: int = 0
+    passage_words: int = 0
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    max_words: int = MAX_WORDS
+    min_words: int = MIN_WORDS
+    interviewers: tuple[str, ...] = ()
+    speakers: tuple[str, ...] = ()
+
+
+def segment(document: Document, options: SegmentOptions = SegmentOptions()) -> tuple[list[Passage], SegmentStats]:
+    """The interviewee passages of a document, and statistics on what was kept."""
+    stats = SegmentStats(document.doc_id)
+    stats.speakers = list(dict.fromkeys(t.speaker for t in document.turns if t.speaker))
+    stats.turns = len(document.turns)
+    if options.interviewers:
+        wanted = {fold(label) for label in options.interviewers}
+        stats.interviewers = [s for s in stats.speakers if fold(s) in wanted]
+        stats.interviewer_found_by = "option"
+    else:
+        stats.interviewers, stats.interviewer_found_by = find_interviewers(document.turns, document.raw)
+    excluded = {fold(s) for s in stats.interviewers} | PSEUDO_SPEAKERS
+    kept = {fold(s) for s in options.speakers}
+
+    passages: list[Passage] = []
+    for turn in document.turns:
+        label = fold(turn.speaker) if turn.speaker else None
+        if label in excluded or (kept and label not in kept):
+            continue
+        stats.interviewee_turns += 1
+        pieces = list(split_turn(document.raw, turn, options.max_words))
+        words = sum(count_words(c) for _, _, c in pieces)
+        stats.interviewee_words += words
+        if words < options.min_words:
+            stats.short_turns += 1
+            continue
+        for start, end, text_clean in pieces:
+            passages.append(Passage(
+                document.doc_id, f"p{len(passages) + 1:03d}", turn.speaker,
+                document.raw[start:end], start, end, text_clean,
+            ))
+            stats.passage_words += count_words(text_clean)
+    stats.passages = len(passages)
+    return passages, stats
+
+
+def split_turn(raw: str, turn: Turn, max_words: int = MAX_WORDS) -> Iterable[tuple[int, int, str]]:
+    """Cut one turn into ``(start, end, clean)`` pieces of at most about ``max_words`` words."""
+    units = _units(raw, turn.start, turn.end, _SENTENCE_END)
+    refined: list[tuple[int, int, int]] = []
+    for start, end in units:
+        words = count_words(clean(raw[start:end]))
+        if words > max_words:
+            for s, e in _units(raw, start, end, _PAUSE):
+                w = count_words(clean(raw[s:e]))
+                if w > max_words:
+                    refined.extend(_hard_cuts(raw, s, e, max_words))
+                else:
+                    refined.append((s, e, w))
+        else:
+            refined.append((start, end, words))
+    total = sum(w for *_, w in refined)
+    if not refined:
+        return
+    groups: list[list[tuple[int, int, int]]] = [[]]
+    target = total / max(1, math.ceil(total / max_words))
+    size = 0
+    for unit in refined:
+        if groups[-1] and (size + unit[2] > max_words or size >= target):
+            groups.append([])
+            size = 0
+        groups[-1].append(unit)
+        size += unit[2]
+    if len(groups) > 1 and sum(w for *_, w in groups[-1]) < MIN_WORDS:
+        groups[-2].extend(groups.pop())
+    for group in groups:
+        yield _join(raw, group)
+
+
+def _join(raw: str, units: Sequence[tuple[int, int, int]]) -> tuple[int, int, str]:
+    start, end = units[0][0], units[-1][1]
+    return start, end, clean(raw[start:end])
+
+
+def _units(raw: str, start: int, end: int, boundary: re.Pattern) -> list[tuple[int, int]]:
+    units, position = [], start
+    for match in boundary.finditer(raw, start, end):
+        if match.start() > position:
+            units.append(_trimmed(raw, position, match.start()))
+        position = match.end()
+    if position < end:
+        units.append(_trimmed(raw, position, end))
+    return [(s, e) for s, e in units if e > s]
+
+
+def _trimmed(raw: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and raw[start].isspace():
+        start += 1
+    while end > start and raw[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _hard_cuts(raw: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:
+    spans = [m.span() for m in re.finditer(r"\S+", raw[start:end])]
+    pieces = []
+    step = max(1, max_words // 2)
+    for i in range(0, len(spans), step):
+        chunk = spans[i:i + step]
+        s, e = start + chunk[0][0], start + chunk[-1][1]
+        pieces.append((s, e, count_words(clean(raw[s:e]))))
+    return pieces

@@ -1,0 +1,118 @@
+"""Reading and writing tables of passages: CSV (comma or semicolon, as French Excel writes) and JSONL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import IO, Iterable, Sequence
+
+from .errors import InputError
+from .textio import read_text
+
+TABLE_SUFFIXES = (".csv", ".jsonl")
+
+
+def sniff_delimiter(header: str) -> str:
+    """``;`` when the header line has more semicolons than commas (French Excel), else ``,``."""
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """The rows of a CSV or JSONL file as ``(line number, row)``; keys are the column names, lower-cased."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(f"{path}: not a table (expected .csv or .jsonl)")
+    text, _ = read_text(path)
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty")
+    if suffix == ".jsonl":
+        return list(_jsonl_rows(path, text))
+    return list(_csv_rows(path, text))
+
+
+def _jsonl_rows(path: Path, text: str) -> Iterable[tuple[int, dict]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{path}, line {number}: not valid JSON ({error.msg})") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}, line {number}: each line must be a JSON object")
+        yield number, {str(k).strip().lower(): _scalar(v) for k, v in row.items()}
+
+
+def _scalar(value):
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else str(value)
+
+
+def _csv_rows(path: Path, text: str) -> Iterable[tuple[int, dict]]:
+    first_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    try:
+        header = next(reader)
+    except csv.Error as error:
+        raise InputError(f"{path}, line 1: malformed CSV ({error})") from None
+    columns = [c.strip().lstrip("\ufeff").lower() for c in header]
+    if len(set(columns)) != len(columns):
+        raise InputError(f"{path}, line 1: a column name appears twice")
+    try:
+        for row in reader:
+            number = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(columns):
+                raise InputError(f"{path}, line {number}: {len(row)} cells for {len(columns)} columns (a field with the delimiter needs quotes)")
+            row = row + [""] * (len(columns) - len(row))
+            yield number, dict(zip(columns, row))
+    except csv.Error as error:
+        raise InputError(f"{path}, line {reader.line_num}: malformed CSV ({error})") from None
+
+
+def require_columns(path: Path, rows: Sequence[tuple[int, dict]], columns: Sequence[str]) -> None:
+    """Refuse a table that lacks any of ``columns``, naming them."""
+    present = set(rows[0][1]) if rows else set()
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise InputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (found: {', '.join(sorted(present)) or 'none'})")
+
+
+#: Cells starting with these run as formulas in spreadsheets (CSV injection): they get a leading quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet shows as text, never runs: ``=SUM(A1)`` becomes ``'=SUM(A1)``."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def write_csv(handle: IO[str], rows: Iterable[dict], columns: Sequence[str]) -> None:
+    """CSV with a header, every cell neutralised against formula injection."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([neutralise(row.get(c, "")) for c in columns])
+
+
+def write_jsonl(handle: IO[str], rows: Iterable[dict]) -> None:
+    for row in rows:
+        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
