@@ -94,7 +94,7 @@ def cache_options(function: Callable) -> Callable:
 def opened_output(path: Path | None, force: bool) -> Iterator[IO[str]]:
     """Standard output, or FILE written atomically (and never over an existing file without --force)."""
     if path is None or str(path) == "-":
-        yield click.get_text_stream("stdout")
+        yield sys.stdout
         return
     from .textio import atomic_write
 

@@ -18,6 +18,7 @@ _LABEL = re.compile(
     + r"|(?P<name>" + _NAME_TOKEN + r"(?:[ _]" + _NAME_TOKEN + r"){0,4}(?:[ \t]*\([^()\n]{1,12}\))?)[ \t]*:(?=\s|$)[ \t]*)"
 )
 _PARTICLES = {"de", "du", "des", "la", "le", "d'", "d’", "von", "van", "di", "da", "dos", "el", "ben", "enq", "enq.", "int"}
+_TITLE = re.compile(r"^(?:M\.|Mme|Mlle|Mr|Mrs|Dr|Pr|Me)\s+[A-ZÀ-Ý]")
 _PLACEHOLDER = re.compile(r"(?i)^(speaker|spk|locuteur|loc|l)\s*#?\d+$")
 _EVENT_WORDS = {
     "rire", "rires", "silence", "pause", "inaudible", "tx", "pi", "pif", "toux", "bip", "bruit", "souffle",
@@ -81,7 +82,7 @@ def find_turns(raw: str) -> tuple["Turn", ...]:
 
     candidates = _candidates(raw)
     counts = Counter(label for *_, label in candidates)
-    speakers = {label for label, n in counts.items() if n >= 2 or fold(label) in _INTERVIEWER_NAMES}
+    speakers = {label for label, n in counts.items() if n >= 2 or is_interviewer_tag(label) or _TITLE.match(label)}
     starts = [(line_start, body, label) for line_start, _, body, label in candidates if label in speakers]
     if not starts:
         return tuple(_paragraph_turns(raw))
@@ -143,6 +144,6 @@ def find_interviewers(turns: Sequence["Turn"], raw: str) -> tuple[list[str], str
             asked[turn.speaker] += is_question(text)
             spoken[turn.speaker] += len(text.split())
     busiest = max(total.values())
-    distinct = [s for s in distinct if total[s] >= max(2, 0.1 * busiest)]
+    distinct = [s for s in distinct if total[s] >= min(2, busiest) and total[s] >= 0.1 * busiest]
     best = max(distinct, key=lambda s: (asked[s] / total[s], -spoken[s]))
     return [best], "questions"
