@@ -143,6 +143,19 @@ class _Null:
         return False
 
 
+def write_table(handle: IO[str], rows: list[list], header: list[str]) -> None:
+    """An aligned text table; the last column is cut to fit the terminal."""
+    import shutil
+
+    width = shutil.get_terminal_size((120, 24)).columns
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header) - 1)]
+    room = max(20, width - sum(widths) - 2 * len(widths))
+    for row in cells:
+        last = row[-1] if len(row[-1]) <= room else row[-1][: room - 1] + "…"
+        handle.write("  ".join([c.ljust(w) for c, w in zip(row, widths)] + [last]).rstrip() + "\n")
+
+
 def make_cache(cache_dir: Path | None, no_cache: bool):
     from .nlp import LemmaCache
 
@@ -153,7 +166,7 @@ def make_cache(cache_dir: Path | None, no_cache: bool):
 
 @main.command()
 @paths_argument
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "json"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "json", "table"]), default="jsonl", show_default=True)
 @segment_options
 @output_options
 @quiet_option
@@ -180,13 +193,15 @@ def segment(paths, fmt, interviewers, speakers, max_words, min_words, output, fo
         elif fmt == "json":
             json.dump({"passages": records, "documents": [s.__dict__ for s in inputs.stats]}, handle, ensure_ascii=False, indent=1)
             handle.write("\n")
+        elif fmt == "table":
+            write_table(handle, [[r["doc_id"], r["passage_id"], r["speaker"] or "", r["clean"]] for r in records], ["document", "passage", "speaker", "clean text"])
         else:
             write_jsonl(handle, records)
 
 
 @main.command()
 @paths_argument
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "table"]), default="jsonl", show_default=True)
 @segment_options
 @cache_options
 @output_options
@@ -222,6 +237,8 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
     with opened_output(output, force) as handle:
         if fmt == "csv":
             write_csv(handle, records, ["doc_id", "passage_id", "speaker", "start", "end", "clean", "lemmas"])
+        elif fmt == "table":
+            write_table(handle, [[r["doc_id"], r["passage_id"], r["lemmas"]] for r in records], ["document", "passage", "lemmas"])
         else:
             write_jsonl(handle, records)
 

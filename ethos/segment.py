@@ -36,6 +36,8 @@ class Passage:
     start: int
     end: int
     clean: str
+    #: Index of the turn in ``document.turns`` (-1 for passages read from a table).
+    turn: int = -1
 
     def record(self) -> dict:
         return {
@@ -83,7 +85,7 @@ def segment(document: Document, options: SegmentOptions = SegmentOptions()) -> t
     kept = {fold(s) for s in options.speakers}
 
     passages: list[Passage] = []
-    for turn in document.turns:
+    for turn_index, turn in enumerate(document.turns):
         label = fold(turn.speaker) if turn.speaker else None
         if label in excluded or (kept and label not in kept):
             continue
@@ -97,7 +99,7 @@ def segment(document: Document, options: SegmentOptions = SegmentOptions()) -> t
         for start, end, text_clean in pieces:
             passages.append(Passage(
                 document.doc_id, f"p{len(passages) + 1:03d}", turn.speaker,
-                document.raw[start:end], start, end, text_clean,
+                document.raw[start:end], start, end, text_clean, turn_index,
             ))
             stats.passage_words += count_words(text_clean)
     stats.passages = len(passages)

@@ -1,0 +1,89 @@
+"""Prepare the blind coding sheets for coders B and C, and turn their returned labels into annotation files.
+
+    python data/scripts/make_coding_sheets.py sheets OUTDIR   # writes B.tsv, C.tsv (unit, text) and data/coding/keys.csv
+    python data/scripts/make_coding_sheets.py collect          # data/coding/returned/coder_{b,c}.tsv -> data/annotated/coder_{b,c}.csv
+
+Coders see only the codebook and the passages, under opaque unit numbers, in a random order: no
+interview, no speaker, no metadata, no other coder's label. B codes every passage, C a random 30%.
+Their returned files are kept as they are under data/coding/returned/.
+"""
+
+import csv
+import random
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent
+SEED = 20261123
+
+
+def passages() -> list[dict]:
+    with open(DATA / "annotated" / "coder_a.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def sheets(outdir: Path) -> None:
+    """Sheets for the passages that have no unit number yet (a new batch), keys appended."""
+    rows = passages()
+    keys_path = DATA / "coding" / "keys.csv"
+    keys: list[dict] = []
+    if keys_path.exists():
+        with open(keys_path, encoding="utf-8", newline="") as handle:
+            keys = list(csv.DictReader(handle))
+    known = {(k["doc_id"], k["passage_id"]) for k in keys}
+    new = [r for r in rows if (r["doc_id"], r["passage_id"]) not in known]
+    batch = len({k["unit"][1] for k in keys}) + 1 if keys else 1
+    rng = random.Random(SEED + batch)
+    rng.shuffle(new)
+    start = len(keys) + 1
+    batch_keys = [{"unit": f"u{start + i:04d}", "doc_id": r["doc_id"], "passage_id": r["passage_id"]} for i, r in enumerate(new)]
+    (DATA / "coding").mkdir(exist_ok=True)
+    with open(keys_path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["unit", "doc_id", "passage_id"])
+        writer.writeheader()
+        writer.writerows(keys + batch_keys)
+    text = {(r["doc_id"], r["passage_id"]): r["text"] for r in rows}
+    sample = sorted(rng.sample(range(len(batch_keys)), round(0.3 * len(batch_keys))))
+    for coder, chosen in (("B", range(len(batch_keys))), ("C", sample)):
+        with open(outdir / f"{coder}{batch}.tsv", "w", encoding="utf-8") as handle:
+            handle.write("unit\ttext\n")
+            for i in chosen:
+                key = batch_keys[i]
+                passage = " ".join(text[(key["doc_id"], key["passage_id"])].split())
+                handle.write(f"{key['unit']}\t{passage}\n")
+    print(f"batch {batch}: {len(batch_keys)} units; C codes {len(sample)}", file=sys.stderr)
+
+
+def collect() -> None:
+    with open(DATA / "coding" / "keys.csv", encoding="utf-8", newline="") as handle:
+        keys = {row["unit"]: row for row in csv.DictReader(handle)}
+    by_id = {(r["doc_id"], r["passage_id"]): r for r in passages()}
+    for coder in ("b", "c"):
+        returned = DATA / "coding" / "returned" / f"coder_{coder}.tsv"
+        if not returned.exists():
+            continue
+        out = []
+        with open(returned, encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                key = keys[row["unit"].strip()]
+                passage = by_id[(key["doc_id"], key["passage_id"])]
+                out.append({
+                    "doc_id": key["doc_id"], "passage_id": key["passage_id"], "text": passage["text"],
+                    "label": row["label"].strip(), "coder": coder.upper(), "start": passage["start"], "end": passage["end"],
+                    "note": (row.get("note") or "").strip(),
+                })
+        out.sort(key=lambda r: (r["doc_id"], r["passage_id"]))
+        with open(DATA / "annotated" / f"coder_{coder}.csv", "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["doc_id", "passage_id", "text", "label", "coder", "start", "end", "note"])
+            writer.writeheader()
+            writer.writerows(out)
+        print(f"coder {coder.upper()}: {len(out)} passages", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["sheets"]:
+        sheets(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["collect"]:
+        collect()
+    else:
+        sys.exit(__doc__)
