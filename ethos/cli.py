@@ -243,5 +243,105 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
             write_jsonl(handle, records)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--disagreements", "disagreements_file", type=click.Path(dir_okay=False, path_type=Path), help="Write every passage the coders disagree on, in the annotation format, for adjudication.")
+@click.option("--resamples", type=click.IntRange(100, 100_000), default=1000, show_default=True, help="Bootstrap resamples for alpha's interval.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@output_options
+def agreement(paths, fmt, disagreements_file, resamples, seed, output, force):
+    """Inter-coder agreement over annotation files.
+
+    A unit is a passage (doc_id, passage_id); a coder who did not code a unit is missing data, not a
+    disagreement. The coder `gold` (adjudicated labels) is compared with each coder, never counted
+    as one. Gives percent agreement, Krippendorff's alpha (nominal) with a bootstrap interval, Cohen's
+    kappa for each pair, Fleiss' kappa, Gwet's AC1, per-label alpha and confusion matrices.
+
+    \b
+    Examples:
+      ethos agreement data/annotated
+      ethos agreement coder_a.csv coder_b.csv --format json -o agreement.json
+      ethos agreement data/annotated --disagreements to_adjudicate.csv
+    """
+    from .agreement import agreement_report, disagreements, reliability_from_codings
+    from .annotations import LABELS, read_codings
+
+    codings = read_codings(paths)
+    data, gold = reliability_from_codings(codings, LABELS)
+    report = agreement_report(data, gold=gold, resamples=resamples, seed=seed)
+    if disagreements_file:
+        write_disagreements(disagreements_file, force, data, codings)
+    with opened_output(output, force) as handle:
+        if fmt == "json":
+            json.dump(report, handle, ensure_ascii=False, indent=1)
+            handle.write("\n")
+        else:
+            write_agreement_table(handle, report)
+
+
+def write_disagreements(path: Path, force: bool, data, codings) -> None:
+    from .agreement import disagreements
+    from .tables import write_csv
+
+    first = {}
+    for coding in codings:
+        first.setdefault(coding.unit, coding)
+    rows = []
+    for u in disagreements(data):
+        unit = data.units[u]
+        row = {"doc_id": unit[0], "passage_id": unit[1], "text": first[unit].text, "label": "", "coder": "gold",
+               "start": first[unit].start if first[unit].start is not None else "", "end": first[unit].end if first[unit].end is not None else "", "note": ""}
+        for c, coder in enumerate(data.coders):
+            code = data.codes[u, c]
+            row[f"label_{coder}"] = data.labels[code] if code >= 0 else ""
+        rows.append(row)
+    with opened_output(path, force) as handle:
+        write_csv(handle, rows, ["doc_id", "passage_id", "text", "label", "coder", "start", "end", "note"] + [f"label_{c}" for c in data.coders])
+    click.echo(f"{len(rows)} passages to adjudicate written to {path}", err=True)
+
+
+def _figure(value) -> str:
+    return "undefined" if value is None else f"{value:.3f}"
+
+
+def write_agreement_table(handle: IO[str], report: dict) -> None:
+    out = lambda line="": handle.write(line + "\n")  # noqa: E731
+    out(f"Units (passages): {report['n_units']}, coded by two coders or more: {report['n_units_coded_twice']}")
+    out(f"Coders: {', '.join(report['coders'])}    Labels: {', '.join(report['labels'])}")
+    out()
+    interval = report["krippendorff_alpha_ci95"]
+    ci = f"  (95% CI {interval[0]:.3f} to {interval[1]:.3f}, {report['bootstrap']['resamples']} bootstrap resamples)" if interval else ""
+    out(f"Krippendorff's alpha (nominal)  {_figure(report['krippendorff_alpha'])}{ci}")
+    out(f"Percent agreement               {_figure(report['percent_agreement'])}  (pairs of coders agreeing, per unit)")
+    out(f"Fleiss' kappa                   {_figure(report['fleiss_kappa'])}  ({report['fleiss_units']} units coded by every coder)")
+    out(f"Gwet's AC1                      {_figure(report['gwet_ac1'])}")
+    out()
+    out("Cohen's kappa by pair of coders:")
+    for pair in report["cohen_kappa"]:
+        out(f"  {pair['coders'][0]} / {pair['coders'][1]}: {_figure(pair['kappa'])}  ({pair['n_units']} units)")
+    out()
+    out("Alpha per label (the label against the rest):")
+    for label, figures in report["per_label"].items():
+        out(f"  {label:<10} {_figure(figures['krippendorff_alpha'])}")
+    for pair, matrix in ((c["coders"], c["matrix"]) for c in report["confusion"]):
+        out()
+        out(f"Confusion, rows {pair[0]}, columns {pair[1]}:")
+        width = max(len(label) for label in report["labels"]) + 2
+        out(" " * width + "".join(label.rjust(width) for label in report["labels"]))
+        for label, row in zip(report["labels"], matrix):
+            out(label.ljust(width) + "".join(str(v).rjust(width) for v in row))
+    if report.get("gold"):
+        out()
+        out("Each coder against the gold (adjudicated) labels:")
+        for row in report["gold"]:
+            out(f"  {row['coder']}: agreement {_figure(row['agreement'])}, kappa {_figure(row['kappa'])}  ({row['n_units']} units)")
+    for note in report["notes"]:
+        out(f"Note: {note}")
+    out()
+    out("Reading guide (Krippendorff): alpha >= 0.800 reliable; 0.667 to 0.800 for tentative conclusions only;")
+    out("below 0.667, the coding is not reliable enough to draw conclusions from.")
+
+
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 """Prepare the blind coding sheets for coders B and C, and turn their returned labels into annotation files.
 
     python data/scripts/make_coding_sheets.py sheets OUTDIR   # writes B.tsv, C.tsv (unit, text) and data/coding/keys.csv
-    python data/scripts/make_coding_sheets.py collect          # data/coding/returned/coder_{b,c}.tsv -> data/annotated/coder_{b,c}.csv
+    python data/scripts/make_coding_sheets.py collect          # data/coding/returned/{B,C}*_labels.tsv -> data/annotated/coder_{b,c}.csv
 
 Coders see only the codebook and the passages, under opaque unit numbers, in a random order: no
 interview, no speaker, no metadata, no other coder's label. B codes every passage, C a random 30%.
@@ -59,19 +59,17 @@ def collect() -> None:
         keys = {row["unit"]: row for row in csv.DictReader(handle)}
     by_id = {(r["doc_id"], r["passage_id"]): r for r in passages()}
     for coder in ("b", "c"):
-        returned = DATA / "coding" / "returned" / f"coder_{coder}.tsv"
-        if not returned.exists():
-            continue
         out = []
-        with open(returned, encoding="utf-8") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
-                key = keys[row["unit"].strip()]
-                passage = by_id[(key["doc_id"], key["passage_id"])]
-                out.append({
-                    "doc_id": key["doc_id"], "passage_id": key["passage_id"], "text": passage["text"],
-                    "label": row["label"].strip(), "coder": coder.upper(), "start": passage["start"], "end": passage["end"],
-                    "note": (row.get("note") or "").strip(),
-                })
+        for returned in sorted((DATA / "coding" / "returned").glob(f"{coder.upper()}*_labels.tsv")):
+            with open(returned, encoding="utf-8") as handle:
+                for row in csv.DictReader(handle, delimiter="\t"):
+                    key = keys[row["unit"].strip()]
+                    passage = by_id[(key["doc_id"], key["passage_id"])]
+                    out.append({
+                        "doc_id": key["doc_id"], "passage_id": key["passage_id"], "text": passage["text"],
+                        "label": row["label"].strip(), "coder": coder.upper(), "start": passage["start"], "end": passage["end"],
+                        "note": (row.get("note") or "").strip(),
+                    })
         out.sort(key=lambda r: (r["doc_id"], r["passage_id"]))
         with open(DATA / "annotated" / f"coder_{coder}.csv", "w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=["doc_id", "passage_id", "text", "label", "coder", "start", "end", "note"])

@@ -1,0 +1,77 @@
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import cohen_kappa_score
+
+from ethos.annotations import read_codings
+from ethos.cli import main
+from ethos.errors import AnnotationError
+
+HEADER = "doc_id,passage_id,text,label,coder\n"
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_reads_csv_semicolon_bom_and_jsonl(tmp_path):
+    write(tmp_path / "a.csv", HEADER + "e1,p001,« On s’adapte »,manager,A\ne1,p002,Les gamins,artisan,A\n")
+    write(tmp_path / "b.csv", "\ufeffdoc_id;passage_id;text;label;coder;note\ne1;p001;On s'adapte;Manager;B;sûr\n")
+    write(tmp_path / "c.jsonl", json.dumps({"doc_id": "e1", "passage_id": "p002", "text": "x", "label": "other", "coder": "C"}) + "\n")
+    codings = read_codings([tmp_path])
+    assert [(c.coder, c.unit, c.label) for c in codings] == [
+        ("A", ("e1", "p001"), "manager"), ("A", ("e1", "p002"), "artisan"),
+        ("B", ("e1", "p001"), "manager"), ("C", ("e1", "p002"), "other"),
+    ]
+    assert codings[2].note == "sûr"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("doc_id,passage_id,label,coder\ne1,p1,manager,A\n", "missing column text"),
+        (HEADER + "e1,p1,t,managerial,A\n", "line 2: unknown label 'managerial'"),
+        (HEADER + "e1,p1,t,manager,A\ne1,p1,t,artisan,A\n", "line 3: coder 'A' gives passage (e1, p1) the label 'artisan', but 'manager'"),
+        (HEADER + "e1,,t,manager,A\n", "line 2: empty passage_id"),
+    ],
+)
+def test_bad_annotation_files_name_file_and_line(tmp_path, content, message):
+    path = write(tmp_path / "a.csv", content)
+    with pytest.raises(AnnotationError, match=re.escape(message)):
+        read_codings([path])
+
+
+def test_agreement_command_json_and_disagreements(tmp_path):
+    rows_a = "".join(f"e{i // 10},p{i},texte {i},{['manager', 'artisan', 'other'][i % 3]},A\n" for i in range(30))
+    rows_b = "".join(f"e{i // 10},p{i},texte {i},{['manager', 'artisan', 'other'][(i % 3) if i % 7 else (i + 1) % 3]},B\n" for i in range(30))
+    write(tmp_path / "a.csv", HEADER + rows_a)
+    write(tmp_path / "b.csv", HEADER + rows_b)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    out = tmp_path / "adjudicate.csv"
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--format", "json", "--disagreements", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n_units"] == 30 and report["coders"] == ["A", "B"]
+    assert report["cohen_kappa"][0]["n_units"] == 30
+    labels = ["manager", "artisan", "other"]
+    first = [i % 3 for i in range(30)]
+    second = [(i % 3) if i % 7 else (i + 1) % 3 for i in range(30)]
+    assert report["cohen_kappa"][0]["kappa"] == pytest.approx(cohen_kappa_score(first, second), abs=1e-12)
+    krippendorff = pytest.importorskip("krippendorff")
+    assert report["krippendorff_alpha"] == pytest.approx(krippendorff.alpha(reliability_data=[first, second], level_of_measurement="nominal"), abs=1e-12)
+    assert report["labels"] == labels
+    lines = out.read_text().splitlines()
+    assert lines[0] == "doc_id,passage_id,text,label,coder,start,end,note,label_A,label_B"
+    assert len(lines) == 1 + 5  # i = 0, 7, 14, 21, 28
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p != out} == before
+
+
+def test_agreement_table_has_reading_guide(tmp_path):
+    write(tmp_path / "a.csv", HEADER + "e,p1,t,manager,A\ne,p2,t,other,A\ne,p1,t,manager,B\ne,p2,t,artisan,B\ne,p1,t,manager,gold\n")
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Krippendorff's alpha (nominal)" in result.stdout and "0.800" in result.stdout
+    assert "A: agreement 1.000" in result.stdout
