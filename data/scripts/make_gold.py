@@ -1,0 +1,59 @@
+"""Build data/annotated/gold.csv: the adjudicated label of every passage.
+
+Where every coder who coded a passage agrees, the gold label is theirs. Where they disagree, the
+adjudication below sets it, after reading all codings and the codebook, with a short note. No
+original coding is ever changed.
+"""
+
+import csv
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent
+
+#: (doc_id, passage_id) -> (gold label, note). Each decided by reading the passage, every coder's
+#: label and the codebook's decision rules.
+ADJUDICATED = {
+    ("ent08", "p005"): ("artisan", "récit d'astreinte de nuit ; connaissance intime du résident (sevrage, frère) : proximité avec la matière, comme ent15 p012"),
+    ("ent15", "p012"): ("artisan", "anecdote au plus près d'une résidente ; la posture est dans le récit (règle 1 : posture, pas vocabulaire)"),
+    ("ent17", "p010"): ("artisan", "le sens du travail incarné par un parcours de personne accompagnée et le lien éducatif"),
+    ("ent18", "p021"): ("artisan", "la conclusion « ça me garde les pieds dans le métier » revendique la continuité avec le métier"),
+    ("ent31", "p010"): ("artisan", "le passage conclut sur le taux d'encadrement contre « la tuyauterie budgétaire » ; l'acceptation vient au passage suivant (règle 3)"),
+    ("ent40", "p004"): ("other", "description du financement des chantiers sans prise de position nette sur la logique marchande"),
+}
+
+
+def main() -> None:
+    labels = defaultdict(dict)
+    passages = {}
+    for name in ("coder_a.csv", "coder_b.csv", "coder_c.csv"):
+        with open(DATA / "annotated" / name, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                key = (row["doc_id"], row["passage_id"])
+                labels[key][row["coder"]] = row["label"]
+                passages.setdefault(key, row)
+    rows, pending = [], []
+    for key in sorted(passages):
+        given = labels[key]
+        if key in ADJUDICATED:
+            label, note = ADJUDICATED[key]
+            note = f"arbitrage ({', '.join(f'{c} {l}' for c, l in sorted(given.items()))}) : {note}"
+        elif len(set(given.values())) == 1:
+            label = next(iter(given.values()))
+            note = f"accord {', '.join(sorted(given))}"
+        else:
+            pending.append(key)
+            continue
+        row = passages[key]
+        rows.append({"doc_id": key[0], "passage_id": key[1], "text": row["text"], "label": label, "coder": "gold",
+                     "start": row["start"], "end": row["end"], "note": note})
+    with open(DATA / "annotated" / "gold.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["doc_id", "passage_id", "text", "label", "coder", "start", "end", "note"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{len(rows)} gold labels; {len(pending)} disagreements still to adjudicate: {pending}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
