@@ -20,6 +20,7 @@ ADJUDICATED = {
     ("ent17", "p010"): ("artisan", "le sens du travail incarné par un parcours de personne accompagnée et le lien éducatif"),
     ("ent18", "p021"): ("artisan", "la conclusion « ça me garde les pieds dans le métier » revendique la continuité avec le métier"),
     ("ent31", "p010"): ("artisan", "le passage conclut sur le taux d'encadrement contre « la tuyauterie budgétaire » ; l'acceptation vient au passage suivant (règle 3)"),
+    ("ent48", "p013"): ("artisan", "un directeur du patrimoine arrêté par le jardin d'un résident, qu'il décrit avec précision : l'attention aux personnes domine, comme ent08 p005"),
     ("ent40", "p004"): ("other", "description du financement des chantiers sans prise de position nette sur la logique marchande"),
 }
 
