@@ -249,8 +249,9 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
 @click.option("--disagreements", "disagreements_file", type=click.Path(dir_okay=False, path_type=Path), help="Write every passage the coders disagree on, in the annotation format, for adjudication.")
 @click.option("--resamples", type=click.IntRange(100, 100_000), default=1000, show_default=True, help="Bootstrap resamples for alpha's interval.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), envvar="ETHOS_CODEBOOK", help="Codebook (TOML) whose labels coders may use [default: data/codebook.toml if present, else manager, artisan, other].")
 @output_options
-def agreement(paths, fmt, disagreements_file, resamples, seed, output, force):
+def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, output, force):
     """Inter-coder agreement over annotation files.
 
     A unit is a passage (doc_id, passage_id); a coder who did not code a unit is missing data, not a
@@ -265,10 +266,12 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, output, force):
       ethos agreement data/annotated --disagreements to_adjudicate.csv
     """
     from .agreement import agreement_report, disagreements, reliability_from_codings
-    from .annotations import LABELS, read_codings
+    from .annotations import read_codings
+    from .codebook import load_codebook
 
-    codings = read_codings(paths)
-    data, gold = reliability_from_codings(codings, LABELS)
+    labels = load_codebook(codebook).names
+    codings = read_codings(paths, labels)
+    data, gold = reliability_from_codings(codings, labels)
     report = agreement_report(data, gold=gold, resamples=resamples, seed=seed)
     if disagreements_file:
         write_disagreements(disagreements_file, force, data, codings)
