@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 
 from .cleaning import clean, count_words
 from .readers import Document, Turn
-from .speakers import PSEUDO_SPEAKERS, find_interviewers, fold
+from .speakers import PSEUDO_SPEAKERS, find_interviewers, fold, trim_span
 
 #: A turn longer than this many (clean) words is cut into passages of about equal length.
 MAX_WORDS = 120
@@ -148,19 +148,11 @@ def _units(raw: str, start: int, end: int, boundary: re.Pattern) -> list[tuple[i
     units, position = [], start
     for match in boundary.finditer(raw, start, end):
         if match.start() > position:
-            units.append(_trimmed(raw, position, match.start()))
+            units.append(trim_span(raw, position, match.start()))
         position = match.end()
     if position < end:
-        units.append(_trimmed(raw, position, end))
+        units.append(trim_span(raw, position, end))
     return [(s, e) for s, e in units if e > s]
-
-
-def _trimmed(raw: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and raw[start].isspace():
-        start += 1
-    while end > start and raw[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _hard_cuts(raw: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:

@@ -89,7 +89,7 @@ def find_turns(raw: str) -> tuple["Turn", ...]:
     turns = []
     for i, (line_start, body, label) in enumerate(starts):
         stop = starts[i + 1][0] if i + 1 < len(starts) else len(raw)
-        start, end = _trim(raw, body, stop)
+        start, end = trim_span(raw, body, stop)
         if end > start:
             turns.append(Turn(label, start, end))
     return tuple(turns)
@@ -102,7 +102,8 @@ def _paragraph_turns(raw: str) -> Iterable["Turn"]:
         yield Turn(None, match.start(), match.end())
 
 
-def _trim(raw: str, start: int, end: int) -> tuple[int, int]:
+def trim_span(raw: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the white space at either end."""
     while start < end and raw[start].isspace():
         start += 1
     while end > start and raw[end - 1].isspace():
