@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: install
-	$(BIN)/ethos lemmatize data/examples/exemple01.txt --format table
+	$(BIN)/ethos score data/examples/exemple01.txt
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -17,8 +17,11 @@ import os
 import sqlite3
 import time
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .errors import CacheError, EthosError
 
@@ -206,3 +209,65 @@ def lemmatize(
         if cache:
             cache.put_many(computed)
     return [known[t] for t in texts]
+
+
+@dataclass
+class LemmaSession:
+    """How lemmas are obtained during one piece of work (a training, a scoring run).
+
+    Models lemmatise inside their ``Pipeline``, where no options can be passed; the caller opens a
+    session instead, choosing the cache, the number of processes and a progress callback. Lemmas
+    are also kept in memory for the session, so cross-validation, which transforms the same passages
+    many times, lemmatises each of them once.
+    """
+
+    cache: LemmaCache | None
+    n_process: int = 1
+    progress: Callable[[int], None] | None = None
+    memo: dict[str, list[Token]] = field(default_factory=dict)
+    #: Results derived from a text's tokens (the lemma string a model sees), by step and text.
+    derived: dict[tuple, object] = field(default_factory=dict)
+
+
+_session: ContextVar[LemmaSession | None] = ContextVar("ethos_lemma_session", default=None)
+
+
+@contextmanager
+def lemma_session(cache: LemmaCache | None, *, n_process: int = 1, progress: Callable[[int], None] | None = None) -> Iterator[LemmaSession]:
+    """Lemmatise with these settings (and an in-memory memo) until the block ends."""
+    session = LemmaSession(cache, n_process, progress)
+    token = _session.set(session)
+    try:
+        yield session
+    finally:
+        _session.reset(token)
+        if cache is not None:
+            cache.close()
+
+
+class Tokens(list):
+    """A passage's tokens, which remember the clean text they come from."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, tokens: Iterable[Token], text: str):
+        super().__init__(tokens)
+        self.text = text
+
+
+def current_session() -> LemmaSession | None:
+    return _session.get()
+
+
+def session_lemmas(texts: Sequence[str]) -> list[Tokens]:
+    """The tokens of each clean text under the current :func:`lemma_session`, or with the default
+    cache when no session is open. ``progress`` counts distinct texts not yet in the session."""
+    session = _session.get()
+    if session is None:
+        return [Tokens(tokens, text) for text, tokens in zip(texts, lemmatize(texts, cache=LemmaCache()))]
+    memo = session.memo
+    missing = [t for t in dict.fromkeys(texts) if t not in memo]
+    if missing:
+        for text, tokens in zip(missing, lemmatize(missing, cache=session.cache, n_process=session.n_process, progress=session.progress)):
+            memo[text] = Tokens(tokens, text)
+    return [memo[t] for t in texts]

@@ -1,0 +1,166 @@
+"""Exact explanations of a linear model's decisions, passage by passage and transcript by transcript.
+
+A decision score is ``intercept + sum_j x_j * w_j``. Each lemma n-gram ``j`` contributes
+``x_j * w_j``; the word-vector part, a passage constant times a sum over words, contributes one share
+per word (named ``vec:word``). An explanation lists the contributions that weigh most (largest in
+absolute value) and puts the sum of all the others in ``rest``, so that
+``intercept + contributions + rest`` is the score, to rounding error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .model import EthosModel, linear_parts
+
+VECTOR_PREFIX = "vec:"
+
+
+@dataclass
+class Explained:
+    """Decision scores, probabilities and the exact contributions of every feature, for some passages."""
+
+    labels: list[str]
+    scores: np.ndarray  # passages x labels
+    probabilities: np.ndarray  # passages x labels
+    intercepts: np.ndarray  # labels
+    contributions: list[dict[str, float]]  # for each passage, towards its predicted label
+
+    def predicted(self, i: int) -> str:
+        return self.labels[int(self.scores[i].argmax())]
+
+    def explanation(self, i: int, top: int) -> dict:
+        k = int(self.scores[i].argmax())
+        ranked = sorted(self.contributions[i].items(), key=lambda item: (-abs(item[1]), item[0]))
+        listed, others = ranked[:top], ranked[top:]
+        return {
+            "label": self.labels[k],
+            "intercept": float(self.intercepts[k]),
+            "features": [{"feature": name, "contribution": value} for name, value in listed],
+            "rest": float(sum(value for _, value in others)),
+        }
+
+
+def explain(model: EthosModel, texts: Sequence[str]) -> Explained:
+    """Scores, calibrated probabilities and every feature's contribution towards each predicted label."""
+    pipeline = model.pipeline
+    tokens = pipeline.named_steps["lemmas"].transform(list(texts))
+    union = pipeline.named_steps["features"]
+    features = union.transform(tokens).tocsr()
+    fitted_labels, weights, intercept = linear_parts(pipeline.named_steps["classifier"])
+    order = [fitted_labels.index(label) for label in model.labels]
+    weights, intercept = weights[order], intercept[order]
+    scores = np.asarray(features @ weights.T) + intercept
+    probabilities = model.probabilities(scores) if len(texts) else np.zeros((0, len(model.labels)))
+
+    ngrams = dict(union.transformer_list)["ngrams"]
+    names = ngrams.named_steps["tfidf"].get_feature_names_out()
+    n_ngrams = len(names)
+    vectors = dict(union.transformer_list).get("vectors")
+    has_vectors = vectors not in (None, "drop")
+    contributions = []
+    for i in range(len(texts)):
+        k = int(scores[i].argmax())
+        row = features[i]
+        shares: dict[str, float] = {}
+        for j, value in zip(row.indices, row.data):
+            if j < n_ngrams:
+                shares[str(names[j])] = float(value * weights[k, j])
+        if has_vectors:
+            for word, share in vectors.word_shares(tokens[i], weights[k, n_ngrams:]).items():
+                key = VECTOR_PREFIX + word
+                shares[key] = shares.get(key, 0.0) + share
+        contributions.append(shares)
+    return Explained(list(model.labels), scores, probabilities, intercept, contributions)
+
+
+def passage_records(passages, explained: Explained, top: int) -> list[dict]:
+    """One record per passage, in the contract's shape (plus speaker, offsets and the winning probability)."""
+    records = []
+    for i, passage in enumerate(passages):
+        label = explained.predicted(i)
+        records.append({
+            "doc_id": passage.doc_id,
+            "passage_id": passage.passage_id,
+            "speaker": passage.speaker,
+            "start": passage.start,
+            "end": passage.end,
+            "text": passage.text,
+            "label": label,
+            "probability": float(explained.probabilities[i][explained.labels.index(label)]),
+            "scores": {lab: float(s) for lab, s in zip(explained.labels, explained.scores[i])},
+            "probabilities": {lab: float(p) for lab, p in zip(explained.labels, explained.probabilities[i])},
+            "explanation": explained.explanation(i, top),
+        })
+    return records
+
+
+def document_summary(indices: Sequence[int], explained: Explained, top: int) -> dict:
+    """Passages per label and their share, mean probabilities, and the features that weighed most for
+    each label over the transcript (summed over the passages given that label)."""
+    n = len(indices)
+    counts = {label: 0 for label in explained.labels}
+    totals: dict[str, dict[str, float]] = {label: {} for label in explained.labels}
+    for i in indices:
+        label = explained.predicted(i)
+        counts[label] += 1
+        for name, value in explained.contributions[i].items():
+            totals[label][name] = totals[label].get(name, 0.0) + value
+    mean_probability = explained.probabilities[list(indices)].mean(axis=0) if n else np.zeros(len(explained.labels))
+    return {
+        "passages": n,
+        "labels": {
+            label: {"passages": counts[label], "share": counts[label] / n if n else 0.0, "mean_probability": float(p)}
+            for label, p in zip(explained.labels, mean_probability)
+        },
+        "top_features": {
+            label: [{"feature": name, "contribution": value} for name, value in sorted(totals[label].items(), key=lambda item: -item[1])[:top] if value > 0]
+            for label in explained.labels
+        },
+    }
+
+
+def score_documents(model: EthosModel, passages, top: int = 5) -> list[dict]:
+    """The contract's ``documents`` list: each transcript's summary and explained passages."""
+    explained = explain(model, [p.clean for p in passages])
+    records = passage_records(passages, explained, top)
+    by_doc: dict[str, list[int]] = {}
+    for i, passage in enumerate(passages):
+        by_doc.setdefault(passage.doc_id, []).append(i)
+    return [
+        {"doc_id": doc_id, "summary": document_summary(indices, explained, top), "passages": [records[i] for i in indices]}
+        for doc_id, indices in by_doc.items()
+    ]
+
+
+def top_features(model: EthosModel, top: int = 20) -> dict[str, list[dict]]:
+    """For each label, the lemma n-grams with the largest weights towards it."""
+    union = model.pipeline.named_steps["features"]
+    names = dict(union.transformer_list)["ngrams"].named_steps["tfidf"].get_feature_names_out()
+    fitted_labels, weights, _ = linear_parts(model.pipeline.named_steps["classifier"])
+    result = {}
+    for label in model.labels:
+        row = weights[fitted_labels.index(label), : len(names)]
+        if not hasattr(model.pipeline.named_steps["classifier"], "coef_"):
+            row = row - weights[:, : len(names)].mean(axis=0)  # naive Bayes: weight relative to the other labels
+        best = np.argsort(-row, kind="stable")[:top]
+        result[label] = [{"feature": str(names[j]), "weight": float(row[j])} for j in best]
+    return result
+
+
+def feature_examples(model: EthosModel, texts: Sequence[str], labels: Sequence[str], features: dict[str, list[dict]]) -> None:
+    """Adds to each feature an ``example``: the passage of that label where it weighs most (from ``texts``,
+    the clean texts of annotated passages with their ``labels``)."""
+    union = model.pipeline.named_steps["features"]
+    matrix = union.transform(model.pipeline.named_steps["lemmas"].transform(list(texts))).tocsc()
+    names = dict(union.transformer_list)["ngrams"].named_steps["tfidf"].get_feature_names_out()
+    column = {str(name): j for j, name in enumerate(names)}
+    labels = np.asarray(labels, dtype=object)
+    for label, rows in features.items():
+        of_label = labels == label
+        for row in rows:
+            values = matrix[:, column[row["feature"]]].toarray().ravel() * of_label
+            row["example"] = texts[int(values.argmax())] if values.max() > 0 else None

