@@ -67,7 +67,39 @@ def bench_lemmatize(repeats: int, work: Path) -> list[tuple[str, float, float, s
     return rows
 
 
-BENCHMARKS = {"lemmatize": bench_lemmatize}
+def bench_score(repeats: int, work: Path) -> list[tuple[str, float, float, str]]:
+    files = cfpp_transcripts()
+    passages = work / "passages.jsonl"
+    subprocess.run([ETHOS, "segment", *files, "-q", "-o", str(passages), "--force"], check=True)
+    n = sum(1 for _ in open(passages))
+    bare = [sys.executable, str(ROOT / "bench" / "bare_spacy.py"), str(passages)]
+    ours = [ETHOS, "score", *files, "-q", "--no-cache", "--model", str(ROOT / "models" / "default"), "--format", "json", "-o", str(work / "scores.json"), "--force"]
+    t_bare, t_ours = alternate(bare, ours, repeats)
+    return [("score --no-cache vs bare spaCy", t_bare, t_ours, f"{n} passages of 11 real interviews (cfpp2000), shipped model, JSON with explanations")]
+
+
+def bench_train(repeats: int, work: Path) -> list[tuple[str, float, float, str]]:
+    """Training on the bundled corpus with a warm cache, against one bare spaCy pass over its passages."""
+    import csv
+
+    gold = ROOT / "data" / "annotated" / "gold.csv"
+    passages = work / "gold.jsonl"
+    with open(gold, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    from ethos.cleaning import clean
+
+    with open(passages, "w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps({"clean": clean(row["text"])}, ensure_ascii=False) + "\n")
+    env = dict(os.environ, ETHOS_CACHE_DIR=str(work / "train-cache"))
+    ours = [ETHOS, "train", "-q", "--data", str(ROOT / "data" / "annotated"), "--model-dir", str(work / "model")]
+    timed(ours, env)  # warm the cache
+    bare = [sys.executable, str(ROOT / "bench" / "bare_spacy.py"), str(passages)]
+    t_bare, t_ours = alternate(bare, ours, repeats, None, env)
+    return [("train, warm cache (10 candidates x 5 folds, learning curve) vs one bare spaCy pass", t_bare, t_ours, f"{len(rows)} annotated passages of the bundled corpus")]
+
+
+BENCHMARKS = {"lemmatize": bench_lemmatize, "score": bench_score, "train": bench_train}
 
 
 def main() -> None:

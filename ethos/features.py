@@ -69,8 +69,9 @@ def kept_tokens(tokens: Sequence[Token]) -> list[Token]:
 
 @functools.lru_cache(maxsize=200_000)
 def _feature(text: str, lemma: str) -> str:
-    lemma = lemma if is_acronym(text) else lemma.lower()
-    return lemma.replace(" ", "_") or text.lower()
+    if is_acronym(text):
+        return text
+    return lemma.lower().replace(" ", "_") or text.lower()
 
 
 def feature_lemma(token: Token) -> str:
@@ -126,8 +127,14 @@ class NgramTfidf(TfidfVectorizer):
         return matrix
 
     def _forget_dropped(self) -> None:
+        # stop_words_ holds every term dropped as too rare, names among them.
         if hasattr(self, "stop_words_"):
             del self.stop_words_
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_stop_words_id", None)  # an id(): two identical trainings would write different files
+        return state
 
 
 def ngram_vectoriser(ngram_max: int = 2, min_df: int = 2) -> NgramTfidf:

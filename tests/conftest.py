@@ -21,3 +21,38 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 def requires_corpora():
     return pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
+
+
+#: Interviews used by the model tests: enough for grouped cross-validation, few enough to be quick.
+SMALL_DOCS = tuple(f"ent{n:02d}" for n in range(1, 13))
+
+
+@pytest.fixture(scope="session")
+def small_annotations(tmp_path_factory):
+    """The bundled gold and coder files, cut to twelve interviews (about 260 passages)."""
+    import csv
+
+    folder = tmp_path_factory.mktemp("annotated")
+    for source in sorted((ROOT / "data" / "annotated").glob("*.csv")):
+        with open(source, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = [row for row in reader if row["doc_id"] in SMALL_DOCS]
+            columns = reader.fieldnames
+        with open(folder / source.name, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_model(small_annotations, tmp_path_factory):
+    """A model trained once per session by the command line on the small annotations: its folder."""
+    from click.testing import CliRunner
+
+    from ethos.cli import main
+
+    model_dir = tmp_path_factory.mktemp("models") / "default"
+    result = CliRunner().invoke(main, ["train", "--data", str(small_annotations), "--model-dir", str(model_dir), "-q"])
+    assert result.exit_code == 0, result.output
+    return model_dir

@@ -1,8 +1,10 @@
 """Agreement statistics against published worked examples and independent implementations."""
 
+import warnings
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
@@ -61,6 +63,46 @@ def test_gwet_ac1_two_raters_computed_by_hand():
     assert gwet_ac1(counts) == pytest.approx(0.957, abs=1e-3)
 
 
+# Gwet's own worked examples, as printed in the README of his R package irrCAC (K. L. Gwet, CRAN
+# irrCAC 1.0, which follows Gwet 2014, "Handbook of Inter-Rater Reliability", 4th ed.).
+# distrib.6raters: 15 subjects, 6 raters, 5 categories, as counts of raters per category;
+# gwet.ac1.dist gives AC1 = 0.4448007, pa = 0.5511111, pe = 0.1914815.
+GWET_DISTRIB_6RATERS = np.array([
+    [0, 0, 0, 6, 0], [0, 3, 0, 0, 3], [0, 1, 4, 0, 1], [0, 0, 0, 0, 6], [0, 3, 0, 3, 0],
+    [2, 0, 4, 0, 0], [0, 0, 4, 0, 2], [2, 0, 3, 1, 0], [2, 0, 0, 4, 0], [0, 0, 0, 0, 6],
+    [1, 0, 0, 5, 0], [1, 1, 0, 4, 0], [0, 3, 3, 0, 0], [1, 0, 0, 5, 0], [0, 2, 0, 3, 1],
+], dtype=float)
+
+
+def test_gwet_ac1_worked_example_raw_ratings_with_missing_data():
+    # cac.raw4raters: 12 subjects, 4 raters, 5 categories, missing ratings, unit 12 rated once.
+    # It is Krippendorff's 2011 data above, except that unit 12's single rating (3) is given by
+    # another rater, which changes no count. gwet.ac1.raw: AC1 = 0.77544, pa = 0.8181818,
+    # pe = 0.1903212.
+    counts = krippendorff_data().counts()
+    p_a, ac1 = percent_agreement(counts), gwet_ac1(counts)
+    assert p_a == pytest.approx(0.8181818, abs=5e-8)
+    assert (p_a - ac1) / (1 - ac1) == pytest.approx(0.1903212, abs=5e-8)  # p_e, from AC1 = (p_a - p_e) / (1 - p_e)
+    assert ac1 == pytest.approx(0.77544, abs=5e-6)
+
+
+def test_gwet_ac1_worked_example_distribution_of_raters():
+    p_a, ac1 = percent_agreement(GWET_DISTRIB_6RATERS), gwet_ac1(GWET_DISTRIB_6RATERS)
+    assert p_a == pytest.approx(0.5511111, abs=5e-8)
+    assert (p_a - ac1) / (1 - ac1) == pytest.approx(0.1914815, abs=5e-8)
+    assert ac1 == pytest.approx(0.4448007, abs=5e-8)
+
+
+def test_gwet_ac1_worked_example_two_raters_contingency_table():
+    # cont3x3abstractors: 2 abstractors, 100 subjects, rows the first (Ectopic, AIU, NIU):
+    # [[13, 0, 0], [0, 20, 7], [0, 4, 56]]; gwet.ac1.table gives AC1 = 0.8493305, pa = 0.89.
+    table = [[13, 0, 0], [0, 20, 7], [0, 4, 56]]
+    pairs = [(i, j) for i in range(3) for j in range(3) for _ in range(table[i][j])]
+    counts = value_counts(np.array(pairs), 3)
+    assert percent_agreement(counts) == pytest.approx(0.89, abs=1e-12)
+    assert gwet_ac1(counts) == pytest.approx(0.8493305, abs=5e-8)
+
+
 def random_codes(draw_seed: int, units: int, coders: int, labels: int, missing: float) -> np.ndarray:
     rng = np.random.default_rng(draw_seed)
     truth = rng.integers(0, labels, units)
@@ -105,6 +147,39 @@ def test_fleiss_matches_statsmodels(seed, units, coders, labels):
     ours = fleiss_kappa(counts)
     if ours is not None:
         assert ours == pytest.approx(inter_rater.fleiss_kappa(counts, method="fleiss"), abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), units=st.integers(2, 60), coders=st.integers(2, 6), labels=st.integers(2, 5), missing=st.floats(0, 0.6))
+def test_gwet_ac1_matches_the_irrcac_package(seed, units, coders, labels, missing):
+    # irrCAC (Python port of Gwet's R package) implements Gwet 2014's multi-rater formula with
+    # missing ratings exactly as ethos does: units with no rating are dropped; p_a averages over
+    # the units rated at least twice; pi_k averages r_ik / r_i over every unit rated at least once
+    # (single ratings included); p_e = sum pi_k (1 - pi_k) / (q - 1).  Two caveats, not
+    # differences of definition:
+    # - q is the number of categories of the scale. irrCAC by default takes only the categories
+    #   someone used; ethos takes the whole label set, so the label set is passed as `categories`
+    #   (random data with few units often leave a label unused).
+    # - irrCAC cannot compute when no unit is rated twice (p_a is 0/0) or when a single unit is
+    #   rated (its variance divides by n - 1 and raises ZeroDivisionError); ethos returns None in
+    #   the first case, and the second is left out of the comparison.
+    raw = pytest.importorskip("irrCAC.raw")
+    pd = pytest.importorskip("pandas")  # irrCAC's own dependency
+    codes = random_codes(seed, units, coders, labels, missing)
+    counts = value_counts(codes, labels)
+    ours = gwet_ac1(counts)
+    rated = counts.sum(axis=1)
+    if ours is None:
+        assert not (rated >= 2).any()
+        return
+    assume((rated >= 1).sum() >= 2)
+    ratings = pd.DataFrame(np.where(codes == MISSING, np.nan, codes.astype(float)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' SettingWithCopyWarning inside irrCAC
+        theirs = raw.CAC(ratings, categories=list(range(labels)), digits=15).gwet()["est"]
+    assert theirs["coefficient_name"] == "AC1"
+    assert ours == pytest.approx(theirs["coefficient_value"], abs=1e-12)
+    assert percent_agreement(counts) == pytest.approx(theirs["pa"], abs=1e-12)
 
 
 def test_percent_agreement_definition():

@@ -1,0 +1,87 @@
+import io
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from ethos.cleaning import clean
+from ethos.features import LemmaText, Lemmatizer, MeanVectors, feature_lemma, kept_tokens, ngram_vectoriser
+from ethos.nlp import Token, Tokens, lemma_session, lemmatize
+
+
+def token(text, lemma=None, pos="NOUN", stop=False):
+    return Token(text, lemma or text.lower(), pos, stop, 0)
+
+
+@pytest.mark.parametrize("tokens, kept", [
+    ([token("Castel", pos="PROPN"), token("signe", "signer", "VERB")], ["signe"]),
+    ([token("le"), token("CPOM", pos="PROPN"), token("avec"), token("l'"), token("ARS", pos="PROPN")], ["le", "CPOM", "avec", "l'", "ARS"]),
+    ([token("depuis"), token("2019", pos="NUM"), token("trois", pos="NUM"), token("ans")], ["depuis", "ans"]),
+    ([token("Dylan", pos="NOUN"), token("m'"), token("a"), token("dit"), token("Kevin", pos="NOUN")], ["Dylan", "m'", "a", "dit"]),
+    ([token("oui"), token("."), token("Ensuite", pos="ADV"), token("Roubaix", pos="NOUN")], ["oui", "Ensuite"]),
+    ([token("T4"), token("—", pos="PUNCT"), token("...", pos="PUNCT"), token("équipe")], ["équipe"]),
+])
+def test_kept_tokens_leave_out_names_and_numbers(tokens, kept):
+    for t in tokens:
+        if t.text == ".":
+            tokens[tokens.index(t)] = Token(".", ".", "PUNCT", False, 0)
+    assert [t.text for t in kept_tokens(tokens)] == kept
+
+
+def test_feature_lemmas_are_lower_case_except_acronyms():
+    assert feature_lemma(token("Équipes", "Équipe")) == "équipe"
+    assert feature_lemma(token("EHPAD", "EHPAD")) == "EHPAD"
+    assert feature_lemma(token("parce que", "parce que", "SCONJ")) == "parce_que"
+
+
+def test_lemma_text_from_spacy_keeps_no_name_or_number():
+    text = clean("Mme Castel a signé le CPOM avec l’ARS en 2019, et Dylan est revenu voir les éducateurs de Roubaix.")
+    tokens = [Tokens(lemmatize([text])[0], text)]
+    words = LemmaText().transform(tokens)[0].split()
+    assert "CPOM" in words and "ARS" in words and "éducateur" in words and "signer" in words
+    assert not {"castel", "Castel", "2019", "dylan", "Dylan", "roubaix", "Roubaix"} & set(words)
+    assert "le" not in LemmaText(stop_words=False).transform(tokens)[0].split()
+
+
+@pytest.mark.parametrize("step", [Lemmatizer(), LemmaText(stop_words=False), MeanVectors(weight=0.5), ngram_vectoriser()])
+def test_steps_follow_estimator_conventions(step):
+    twin = clone(step)
+    assert twin.get_params() == step.get_params()
+    assert twin.set_params(**step.get_params()) is twin
+    buffer = io.BytesIO()
+    joblib.dump(step, buffer)
+    buffer.seek(0)
+    assert joblib.load(buffer).get_params() == step.get_params()
+
+
+def test_fit_returns_self_and_vectoriser_forgets_dropped_terms():
+    passages = ["gamin éducateur terrain", "gamin équipe", "castel piloter indicateur", "piloter indicateur"]
+    for method in ("fit", "fit_transform"):
+        vectoriser = ngram_vectoriser()
+        result = getattr(vectoriser, method)(passages)
+        if method == "fit":
+            assert result is vectoriser
+        assert not hasattr(vectoriser, "stop_words_")
+        assert "castel" not in vectoriser.vocabulary_ and "gamin" in vectoriser.vocabulary_
+    for step in (Lemmatizer(), LemmaText()):
+        assert step.fit([]) is step
+
+
+def test_lemmatizer_uses_the_session_and_remembers_texts(tmp_path):
+    with lemma_session(None) as session:
+        first = Lemmatizer().transform(["Les gamins sont là."])
+        assert Lemmatizer().transform(["Les gamins sont là."])[0] is first[0]
+        assert first[0].text == "Les gamins sont là." and "Les gamins sont là." in session.memo
+
+
+def test_mean_vector_shares_add_up_to_the_feature_exactly():
+    text = "Les éducateurs connaissent les gamins, le terrain et les familles."
+    tokens = [Tokens(lemmatize([text])[0], text)]
+    step = MeanVectors(weight=0.7).fit(tokens)
+    row = step.transform(tokens).toarray()[0]
+    assert np.linalg.norm(row) == pytest.approx(0.7)
+    weights = np.random.default_rng(0).normal(size=row.shape[0])
+    shares = step.word_shares(tokens[0], weights)
+    assert set(shares) == {"éducateurs", "connaissent", "gamins", "terrain", "familles"}
+    assert sum(shares.values()) == pytest.approx(float(row @ weights), abs=1e-9)
