@@ -111,17 +111,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for name in args.only or BENCHMARKS:
             rows.extend(BENCHMARKS[name](args.repeats, Path(folder)))
-    lines = [
+    header = [
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"medians of {args.repeats} alternated runs.",
         "",
         "| benchmark | baseline (s) | ethos (s) | ratio | input |",
         "| --- | ---: | ---: | ---: | --- |",
     ]
-    lines += [f"| {name} | {a:.2f} | {b:.2f} | {b / a:.2f} | {note} |" for name, a, b, note in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    (ROOT / "bench" / "results.md").write_text(text, encoding="utf-8")
+    measured = [f"| {name} | {a:.2f} | {b:.2f} | {b / a:.2f} | {note} |" for name, a, b, note in rows]
+    print("\n".join(header + measured))
+    # rows of benchmarks not run this time are kept from the previous results, marked with their date
+    results = ROOT / "bench" / "results.md"
+    kept = []
+    if args.only and results.exists():
+        names = {name for name, *_ in rows}
+        previous = results.read_text(encoding="utf-8").splitlines()
+        date = previous[0].split(" on ")[0].removeprefix("Measured ") if previous else "earlier"
+        for line in previous:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if line.startswith("| ") and not line.startswith("| benchmark") and cells[0] not in names:
+                kept.append(line if "(measured" in line else line.rstrip(" |") + f" (measured {date}) |")
+    results.write_text("\n".join(header + kept + measured) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

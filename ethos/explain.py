@@ -21,20 +21,46 @@ VECTOR_PREFIX = "vec:"
 
 @dataclass
 class Explained:
-    """Decision scores, probabilities and the exact contributions of every feature, for some passages."""
+    """Decision scores, probabilities and the exact contribution of every feature, for some passages.
+
+    Contributions are towards each passage's predicted label, kept as flat arrays (one entry per
+    non-zero n-gram of each passage, passage ``i`` at ``indptr[i]:indptr[i + 1]``) so that thousands
+    of passages are explained without a Python loop over features; word-vector shares, when the
+    model has them, are per-passage dictionaries.
+    """
 
     labels: list[str]
     scores: np.ndarray  # passages x labels
     probabilities: np.ndarray  # passages x labels
     intercepts: np.ndarray  # labels
-    contributions: list[dict[str, float]]  # for each passage, towards its predicted label
+    names: np.ndarray  # n-gram feature names, in column order
+    indptr: np.ndarray
+    features: np.ndarray  # column of each contribution
+    values: np.ndarray  # each contribution
+    word_shares: list[dict[str, float]] | None = None
 
     def predicted(self, i: int) -> str:
         return self.labels[int(self.scores[i].argmax())]
 
+    def contributions(self, i: int) -> dict[str, float]:
+        """Every feature's contribution to passage ``i``'s winning score, by name."""
+        window = slice(self.indptr[i], self.indptr[i + 1])
+        shares = {str(self.names[j]): float(v) for j, v in zip(self.features[window], self.values[window])}
+        for word, share in (self.word_shares[i] if self.word_shares else {}).items():
+            shares[VECTOR_PREFIX + word] = shares.get(VECTOR_PREFIX + word, 0.0) + share
+        return shares
+
+    def _ranked(self, i: int) -> list[tuple[str, float]]:
+        if self.word_shares:
+            return sorted(self.contributions(i).items(), key=lambda item: (-abs(item[1]), item[0]))
+        window = slice(self.indptr[i], self.indptr[i + 1])
+        values, columns = self.values[window], self.features[window]
+        order = np.lexsort((columns, -np.abs(values)))  # columns are in alphabetical order of names
+        return [(str(self.names[columns[j]]), float(values[j])) for j in order]
+
     def explanation(self, i: int, top: int) -> dict:
         k = int(self.scores[i].argmax())
-        ranked = sorted(self.contributions[i].items(), key=lambda item: (-abs(item[1]), item[0]))
+        ranked = self._ranked(i)
         listed, others = ranked[:top], ranked[top:]
         return {
             "label": self.labels[k],
@@ -49,32 +75,26 @@ def explain(model: EthosModel, texts: Sequence[str]) -> Explained:
     pipeline = model.pipeline
     tokens = pipeline.named_steps["lemmas"].transform(list(texts))
     union = pipeline.named_steps["features"]
-    features = union.transform(tokens).tocsr()
+    matrix = union.transform(tokens).tocsr()
     fitted_labels, weights, intercept = linear_parts(pipeline.named_steps["classifier"])
     order = [fitted_labels.index(label) for label in model.labels]
     weights, intercept = weights[order], intercept[order]
-    scores = np.asarray(features @ weights.T) + intercept
+    scores = np.asarray(matrix @ weights.T) + intercept
     probabilities = model.probabilities(scores) if len(texts) else np.zeros((0, len(model.labels)))
+    winners = scores.argmax(axis=1) if len(texts) else np.zeros(0, dtype=int)
 
-    ngrams = dict(union.transformer_list)["ngrams"]
-    names = ngrams.named_steps["tfidf"].get_feature_names_out()
+    transformers = dict(union.transformer_list)
+    names = transformers["ngrams"].named_steps["tfidf"].get_feature_names_out()
     n_ngrams = len(names)
-    vectors = dict(union.transformer_list).get("vectors")
-    has_vectors = vectors not in (None, "drop")
-    contributions = []
-    for i in range(len(texts)):
-        k = int(scores[i].argmax())
-        row = features[i]
-        shares: dict[str, float] = {}
-        for j, value in zip(row.indices, row.data):
-            if j < n_ngrams:
-                shares[str(names[j])] = float(value * weights[k, j])
-        if has_vectors:
-            for word, share in vectors.word_shares(tokens[i], weights[k, n_ngrams:]).items():
-                key = VECTOR_PREFIX + word
-                shares[key] = shares.get(key, 0.0) + share
-        contributions.append(shares)
-    return Explained(list(model.labels), scores, probabilities, intercept, contributions)
+    ngrams = matrix[:, :n_ngrams].tocsr()
+    ngrams.sort_indices()
+    rows = np.repeat(np.arange(len(texts)), np.diff(ngrams.indptr))
+    values = ngrams.data * weights[winners[rows], ngrams.indices]
+    word_shares = None
+    vectors = transformers.get("vectors")
+    if vectors not in (None, "drop"):
+        word_shares = [vectors.word_shares(tokens[i], weights[winners[i], n_ngrams:]) for i in range(len(texts))]
+    return Explained(list(model.labels), scores, probabilities, intercept, names, ngrams.indptr, ngrams.indices, values, word_shares)
 
 
 def passage_records(passages, explained: Explained, top: int) -> list[dict]:
@@ -101,26 +121,28 @@ def passage_records(passages, explained: Explained, top: int) -> list[dict]:
 def document_summary(indices: Sequence[int], explained: Explained, top: int) -> dict:
     """Passages per label and their share, mean probabilities, and the features that weighed most for
     each label over the transcript (summed over the passages given that label)."""
+    indices = np.asarray(indices, dtype=int)
     n = len(indices)
-    counts = {label: 0 for label in explained.labels}
-    totals: dict[str, dict[str, float]] = {label: {} for label in explained.labels}
-    for i in indices:
-        label = explained.predicted(i)
-        counts[label] += 1
-        for name, value in explained.contributions[i].items():
-            totals[label][name] = totals[label].get(name, 0.0) + value
-    mean_probability = explained.probabilities[list(indices)].mean(axis=0) if n else np.zeros(len(explained.labels))
-    return {
-        "passages": n,
-        "labels": {
-            label: {"passages": counts[label], "share": counts[label] / n if n else 0.0, "mean_probability": float(p)}
-            for label, p in zip(explained.labels, mean_probability)
-        },
-        "top_features": {
-            label: [{"feature": name, "contribution": value} for name, value in sorted(totals[label].items(), key=lambda item: -item[1])[:top] if value > 0]
-            for label in explained.labels
-        },
-    }
+    winners = explained.scores[indices].argmax(axis=1) if n else np.zeros(0, dtype=int)
+    mean_probability = explained.probabilities[indices].mean(axis=0) if n else np.zeros(len(explained.labels))
+    summary = {"passages": n, "labels": {}, "top_features": {}}
+    for k, label in enumerate(explained.labels):
+        chosen = indices[winners == k]
+        count = len(chosen)
+        summary["labels"][label] = {"passages": count, "share": count / n if n else 0.0, "mean_probability": float(mean_probability[k])}
+        totals: dict[str, float] = {}
+        if count:
+            spans = [np.arange(explained.indptr[i], explained.indptr[i + 1]) for i in chosen]
+            positions = np.concatenate(spans)
+            sums = np.bincount(explained.features[positions], weights=explained.values[positions], minlength=len(explained.names))
+            for j in np.flatnonzero(sums > 0):
+                totals[str(explained.names[j])] = float(sums[j])
+            for i in chosen if explained.word_shares else ():
+                for word, share in explained.word_shares[i].items():
+                    totals[VECTOR_PREFIX + word] = totals.get(VECTOR_PREFIX + word, 0.0) + share
+        ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:top]
+        summary["top_features"][label] = [{"feature": name, "contribution": value} for name, value in ranked if value > 0]
+    return summary
 
 
 def score_documents(model: EthosModel, passages, top: int = 5) -> list[dict]:

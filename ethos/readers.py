@@ -9,7 +9,6 @@ offsets point into, and its turns.
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from defusedxml import DefusedXmlException
 
 from . import speakers
 from .errors import InputError
-from .textio import decode_text, read_text
+from .textio import read_text
 
 #: Largest uncompressed XML part read from a .docx/.odt archive: a larger one is refused (zip bombs).
 MAX_XML_BYTES = 64 * 1024 * 1024

@@ -110,8 +110,10 @@ def split_turn(raw: str, turn: Turn, max_words: int = MAX_WORDS) -> Iterable[tup
     """Cut one turn into ``(start, end, clean)`` pieces of at most about ``max_words`` words."""
     units = _units(raw, turn.start, turn.end, _SENTENCE_END)
     refined: list[tuple[int, int, int]] = []
+    cleaned: dict[tuple[int, int], str] = {}  # a one-sentence passage is not cleaned twice
     for start, end in units:
-        words = count_words(clean(raw[start:end]))
+        cleaned[start, end] = clean(raw[start:end])
+        words = count_words(cleaned[start, end])
         if words > max_words:
             for s, e in _units(raw, start, end, _PAUSE):
                 w = count_words(clean(raw[s:e]))
@@ -136,12 +138,13 @@ def split_turn(raw: str, turn: Turn, max_words: int = MAX_WORDS) -> Iterable[tup
     if len(groups) > 1 and sum(w for *_, w in groups[-1]) < MIN_WORDS:
         groups[-2].extend(groups.pop())
     for group in groups:
-        yield _join(raw, group)
+        yield _join(raw, group, cleaned)
 
 
-def _join(raw: str, units: Sequence[tuple[int, int, int]]) -> tuple[int, int, str]:
+def _join(raw: str, units: Sequence[tuple[int, int, int]], cleaned: dict[tuple[int, int], str]) -> tuple[int, int, str]:
     start, end = units[0][0], units[-1][1]
-    return start, end, clean(raw[start:end])
+    known = cleaned.get((start, end))
+    return start, end, known if known is not None else clean(raw[start:end])
 
 
 def _units(raw: str, start: int, end: int, boundary: re.Pattern) -> list[tuple[int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -40,6 +41,7 @@ _QUESTION_START = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(label: str) -> str:
     """A label without accents, case or surrounding punctuation, for comparing labels."""
     text = unicodedata.normalize("NFKD", label)

@@ -75,3 +75,31 @@ def test_agreement_table_has_reading_guide(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Krippendorff's alpha (nominal)" in result.stdout and "0.800" in result.stdout
     assert "A: agreement 1.000" in result.stdout
+
+
+def test_agreement_json_has_every_contract_key(tmp_path):
+    rows = [f"e{i % 4},p{i},texte,{['manager', 'artisan', 'other'][(i * (c + 1)) % 3]},{coder}\n"
+            for i in range(24) for c, coder in enumerate("ABC") if not (coder == "C" and i % 2)]
+    write(tmp_path / "all.csv", HEADER + "".join(rows))
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path), "--format", "json", "--resamples", "200"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n_units"] == 24 and report["coders"] == ["A", "B", "C"] and report["labels"] == ["manager", "artisan", "other"]
+    for key in ("percent_agreement", "krippendorff_alpha", "fleiss_kappa"):
+        assert isinstance(report[key], float) and -1 <= report[key] <= 1
+    assert [p["coders"] for p in report["cohen_kappa"]] == [["A", "B"], ["A", "C"], ["B", "C"]]
+    assert [p["n_units"] for p in report["cohen_kappa"]] == [24, 12, 12]
+    assert all(isinstance(p["kappa"], float) for p in report["cohen_kappa"])
+    assert set(report["per_label"]) == {"manager", "artisan", "other"}
+    assert all(isinstance(v["krippendorff_alpha"], float) for v in report["per_label"].values())
+    assert report["notes"] == []
+
+
+def test_agreement_json_is_null_with_a_reason_for_a_single_coder(tmp_path):
+    write(tmp_path / "a.csv", HEADER + "e,p1,t,manager,A\ne,p2,t,other,A\n")
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["krippendorff_alpha"] is None and report["fleiss_kappa"] is None and report["percent_agreement"] is None
+    assert report["cohen_kappa"] == [] and report["per_label"]["manager"]["krippendorff_alpha"] is None
+    assert any("only one coder" in note for note in report["notes"])
