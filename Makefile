@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench train clean
+.PHONY: install demo test bench train clean chromium
 
 install: $(STAMP)
 
@@ -20,7 +20,16 @@ demo: install
 	$(BIN)/ethos score data/examples/exemple01.txt
 
 test: install
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || $(MAKE) --no-print-directory chromium
 	$(BIN)/python -m pytest -q
+
+# The HTML report is tested in a real headless browser: Debian's chromium, installed where we can.
+chromium:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser test of the HTML report..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+			|| echo "chromium could not be installed: the browser test will be skipped"; \
+	else echo "chromium is not installed and cannot be installed here: the browser test will be skipped"; fi
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -129,7 +129,7 @@ def main() -> None:
         date = previous[0].split(" on ")[0].removeprefix("Measured ") if previous else "earlier"
         for line in previous:
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if line.startswith("| ") and not line.startswith("| benchmark") and cells[0] not in names:
+            if line.startswith("| ") and cells[0] not in names and cells[0] not in ("benchmark", "---"):
                 kept.append(line if "(measured" in line else line.rstrip(" |") + f" (measured {date}) |")
     results.write_text("\n".join(header + kept + measured) + "\n", encoding="utf-8")
 

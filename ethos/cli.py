@@ -552,11 +552,12 @@ def train(data_paths, model_dir, n_splits, codebook, n_process, cache_dir, no_ca
 @click.option("--folds", "n_splits", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds of the grouped cross-validation.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-learning-curve", is_flag=True, help="Skip the learning curve (faster).")
+@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), help="Also draw the confusion matrix, per-label F1 and learning curve as PNG files in DIR (created if missing).")
 @codebook_option
 @cache_options
 @output_options
 @quiet_option
-def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, codebook, n_process, cache_dir, no_cache, output, force, quiet):
+def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir, codebook, n_process, cache_dir, no_cache, output, force, quiet):
     """Cross-validate the model's configuration on annotated passages, grouped by interview.
 
     No interview has passages on both sides of a fold. Gives macro-F1, per-label precision, recall
@@ -569,6 +570,7 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, codebook, 
     Examples:
       ethos evaluate
       ethos evaluate --data data/annotated --format json -o evaluation.json
+      ethos evaluate --plots figures/
     """
     from .model import DEFAULT_CANDIDATE, Candidate, evaluate as evaluate_model, read_manifest
     from .nlp import lemma_session
@@ -588,6 +590,8 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, codebook, 
         lemmatise_with_bar(data.texts, quiet)
         evaluation = evaluate_model(data, candidate, n_splits=n_splits, with_learning_curve=not no_learning_curve)
     write_json_or_table(output, force, fmt, evaluation, write_evaluation_table)
+    if plots_dir is not None:
+        write_evaluation_plots(evaluation, plots_dir, codebook, quiet)
 
 
 def _features_text(explanation: dict, count: int = 3) -> str:
@@ -597,7 +601,9 @@ def _features_text(explanation: dict, count: int = 3) -> str:
 @main.command()
 @paths_argument
 @model_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html", "qdpx"]), default="table", show_default=True,
+              help="table for a terminal, json (the contract), csv (one row per passage), html (a readable report, with -o), "
+                   "qdpx (a REFI-QDA project for NVivo, ATLAS.ti, MAXQDA..., with -o).")
 @click.option("--top", type=click.IntRange(1, 100), default=5, show_default=True, help="Features listed in each explanation and summary.")
 @segment_options
 @cache_options
@@ -616,6 +622,7 @@ def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_wor
       ethos score data/examples/exemple01.txt
       ethos score entretiens/ --format csv -o scores.csv
       ethos score entretien.docx --format json --top 10 -o scores.json
+      ethos score data/transcripts/ent0*.txt --format html -o rapport.html
     """
     from .explain import score_documents
     from .inputs import read_inputs
@@ -623,6 +630,10 @@ def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_wor
     from .nlp import lemma_session
     from .tables import write_csv
 
+    if fmt == "qdpx" and (output is None or str(output) == "-"):
+        raise click.UsageError("--format qdpx writes a binary file: give it with -o FILE (for example -o predicted.qdpx)")
+    if output is not None and str(output) != "-" and output.exists() and not force:
+        raise EthosError(f"{output} exists; use --force to overwrite it")
     model_dir = model_dir or default_model_dir()
     model = load_model(model_dir)
     inputs = read_inputs(paths, segment_settings(interviewers, speakers, max_words, min_words))
@@ -630,8 +641,12 @@ def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_wor
     with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
         lemmatise_with_bar([p.clean for p in inputs.passages], quiet)
         documents = score_documents(model, inputs.passages, top)
+        if fmt == "html":
+            page = html_report(model, documents, inputs)
     with opened_output(output, force) as handle:
-        if fmt == "json":
+        if fmt == "html":
+            handle.write(page)
+        elif fmt == "json":
             # json.dumps, unlike json.dump, uses the C encoder: a second saved on a large run
             handle.write(json.dumps({"model": {"path": str(model_dir), "labels": model.labels, "sha256": model.manifest["sha256"], "created": model.manifest.get("created")},
                                      "documents": documents}, ensure_ascii=False))
@@ -648,8 +663,25 @@ def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_wor
             columns = ["doc_id", "passage_id", "speaker", "start", "end", "label", "probability"]
             columns += [f"p_{label}" for label in model.labels] + [f"score_{label}" for label in model.labels] + ["features", "text"]
             write_csv(handle, rows, columns)
+        elif fmt == "qdpx":
+            write_qdpx_output(handle, documents, inputs)
         else:
             write_score_table(handle, documents, model.labels)
+
+
+def html_report(model, documents: list[dict], inputs) -> str:
+    """The HTML report of a scoring run (inside the lemma session, whose tokens it highlights)."""
+    from .codebook import load_codebook
+    from .nlp import session_lemmas
+    from .report import render_report
+
+    passages = inputs.passages
+    tokens = dict(zip(((p.doc_id, p.passage_id) for p in passages), session_lemmas([p.clean for p in passages])))
+    info = {"labels": model.labels, "created": model.manifest.get("created"), "evaluation": model.manifest.get("evaluation"),
+            "candidate": (model.manifest.get("model") or {}).get("candidate")}
+    text_step = model.pipeline.named_steps["features"].transformer_list[0][1].named_steps["text"]
+    interviewers = {stats.doc_id: stats.interviewers for stats in inputs.stats}
+    return render_report(documents, inputs.documents, interviewers, load_codebook(), info, tokens, text_step.stop_words)
 
 
 def write_score_table(handle: IO[str], documents: list[dict], labels: list[str]) -> None:
@@ -677,12 +709,13 @@ def write_score_table(handle: IO[str], documents: list[dict], labels: list[str])
 @click.option("--top", type=click.IntRange(1, 500), default=15, show_default=True, help="Features per label.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--examples/--no-examples", default=True, show_default=True, help="Show, for each feature, the annotated passage where it weighs most (read from --data).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also draw the features of each label as a bar chart in the PNG FILE.")
 @data_option
 @codebook_option
 @cache_options
 @output_options
 @quiet_option
-def features(model_dir, top, fmt, examples, data_paths, codebook, n_process, cache_dir, no_cache, output, force, quiet):
+def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_process, cache_dir, no_cache, output, force, quiet):
     """The lemma n-grams that weigh most towards each label.
 
     A feature's weight is the classifier's coefficient for it (for naive Bayes, relative to the other
@@ -693,11 +726,13 @@ def features(model_dir, top, fmt, examples, data_paths, codebook, n_process, cac
     Examples:
       ethos features
       ethos features --top 30 --format json -o features.json
+      ethos features --top 20 --no-examples --plot features.png
     """
     from .explain import feature_examples, top_features
     from .model import load_model
     from .nlp import lemma_session
 
+    refuse_existing(plot, force)
     model_dir = model_dir or default_model_dir()
     model = load_model(model_dir)
     result = top_features(model, top)
@@ -716,6 +751,363 @@ def features(model_dir, top, fmt, examples, data_paths, codebook, n_process, cac
                 handle.write(f"{label}\n")
                 write_table(handle, [[f"{r['weight']:+.2f}", r["feature"], " ".join((r.get("example") or "").split())] for r in rows], ["weight", "feature", "example"])
                 handle.write("\n")
+    if plot is not None:
+        from .plots import plot_features
+
+        write_plot(plot_features, result, plot, codebook, quiet)
+
+
+# --- charts and ethos profiles --------------------------------------------------------------------
+
+def refuse_existing(path: Path | None, force: bool) -> None:
+    """Refuse, before any work, to write over a file the user named, unless --force."""
+    if path is not None and path.exists() and not force:
+        raise EthosError(f"{path} exists; use --force to overwrite it")
+
+
+def write_plot(draw: Callable, data: dict, path: Path, codebook: Path | None, quiet: bool) -> None:
+    """Draw ``data`` to the PNG ``path`` with a function of :mod:`ethos.plots`, in the codebook's colours."""
+    from .codebook import load_codebook
+
+    try:
+        draw(data, path, load_codebook(codebook))
+    except OSError as error:
+        raise EthosError(f"{path}: cannot be written ({error.strerror or error})") from None
+    if not quiet:
+        click.echo(f"Chart written to {path}", err=True)
+
+
+def write_evaluation_plots(evaluation: dict, folder: Path, codebook: Path | None, quiet: bool) -> None:
+    from .codebook import load_codebook
+    from .plots import plot_evaluation
+
+    try:
+        written = plot_evaluation(evaluation, folder, load_codebook(codebook))
+    except OSError as error:
+        raise EthosError(f"{folder}: cannot be written ({error.strerror or error})") from None
+    if not quiet:
+        click.echo(f"Charts written to {folder}: {', '.join(p.name for p in written)}", err=True)
+
+
+DEFAULT_METADATA = Path("data") / "transcripts" / "metadata.csv"
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--labels", "label_source", type=click.Choice(["auto", "coded", "model"]), default="auto", show_default=True,
+              help="coded: the coders' labels of annotation files (gold, else majority); model: passages of transcripts or passage "
+                   "tables labelled by the model; auto: coded for annotation files (and without PATH), model otherwise.")
+@model_option
+@click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_METADATA, show_default=True,
+              help="Table (CSV or JSONL) with the doc_id and position (siege or proximite) of each interview.")
+@click.option("--resamples", type=click.IntRange(100, 100_000), default=2000, show_default=True, help="Bootstrap resamples for each interval.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also draw the profiles and the difference as a PNG chart in FILE.")
+@codebook_option
+@segment_options
+@cache_options
+@output_options
+@quiet_option
+def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot, codebook, interviewers, speakers, max_words, min_words,
+            n_process, cache_dir, no_cache, output, force, quiet):
+    """Ethos profile of each interviewee, by position: the test of the dualisation hypothesis.
+
+    For each interview, the share of its passages given each label, with a bootstrap interval
+    (passages resampled within the interview). Interviews are grouped by the metadata's position
+    (siege: head office; proximite: close to the field); each group's mean share (every interview
+    weighs the same) and the difference siege - proximite come with intervals from resampling
+    interviews. The hypothesis expects more `manager` at head office and more `artisan` close to
+    the field. Without PATH: the coded labels of data/annotated. Shows doc_ids and positions, never
+    the metadata's other columns (pseudonyms).
+
+    \b
+    Examples:
+      ethos profile
+      ethos profile --plot profile.png --format csv -o profile.csv
+      ethos profile entretiens/ --labels model --metadata entretiens/metadata.csv
+      ethos profile data/annotated/gold.csv --resamples 10000 --seed 1 --format json
+    """
+    from .codebook import load_codebook
+    from .profile import are_annotation_files, ethos_profile, read_positions
+    from .tables import write_csv
+
+    refuse_existing(plot, force)
+    refuse_existing(output if output is not None and str(output) != "-" else None, force)
+    positions = read_positions(metadata)
+    if label_source == "auto":
+        label_source = "coded" if not paths or are_annotation_files(paths) else "model"
+        if label_source == "coded" and model_dir is not None:
+            warnings.warn("--model is not used for the coders' labels; add --labels model to label the passages with the model")
+    source = {"labels": label_source, "paths": [str(p) for p in paths], "metadata": str(metadata)}
+    if label_source == "coded":
+        data = read_training_data(paths, codebook, quiet)
+        doc_ids, labels, label_order = data.groups, data.labels, load_codebook(codebook).names
+        source["paths"] = source["paths"] or [str(Path("data") / "annotated")]
+    else:
+        model_dir = model_dir or default_model_dir()
+        doc_ids, labels, label_order = model_labels(paths or [Path("data") / "transcripts"], model_dir, segment_settings(interviewers, speakers, max_words, min_words),
+                                                    make_cache(cache_dir, no_cache), n_process, quiet)
+        source.update(paths=source["paths"] or [str(Path("data") / "transcripts")], model=str(model_dir))
+    result = ethos_profile(doc_ids, labels, label_order, positions, resamples=resamples, seed=seed)
+    result["source"] = source
+    missing = result["without_position"]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+        warnings.warn(f"{len(missing)} interview{'s have' if len(missing) > 1 else ' has'} no position in {metadata}: {shown}; "
+                      "profiled, but left out of the groups and the difference")
+    with opened_output(output, force) as handle:
+        if fmt == "json":
+            json.dump(result, handle, ensure_ascii=False, indent=1)
+            handle.write("\n")
+        elif fmt == "csv":
+            write_csv(handle, profile_rows(result), profile_columns(result["labels"]))
+        else:
+            write_profile_table(handle, result)
+    if plot is not None:
+        from .plots import plot_profile
+
+        write_plot(plot_profile, result, plot, codebook, quiet)
+
+
+def model_labels(paths, model_dir: Path, settings, cache, n_process: int, quiet: bool) -> tuple[list[str], list[str], list[str]]:
+    """Passages of transcripts or passage tables, labelled by the model: doc_ids, labels, the model's labels."""
+    from .inputs import read_inputs
+    from .model import load_model
+    from .nlp import lemma_session
+
+    model = load_model(model_dir)
+    inputs = read_inputs(paths, settings)
+    report_segmentation(inputs, quiet)
+    texts = [p.clean for p in inputs.passages]
+    with lemma_session(cache, n_process=n_process):
+        lemmatise_with_bar(texts, quiet)
+        labels = model.predict(texts)
+    if not quiet:
+        click.echo(f"{len(texts)} passages from {len({p.doc_id for p in inputs.passages})} interviews labelled by the model in {model_dir}", err=True)
+    return [p.doc_id for p in inputs.passages], labels, list(model.labels)
+
+
+def profile_columns(labels: list[str]) -> list[str]:
+    columns = ["kind", "doc_id", "position", "interviews", "passages"]
+    for label in labels:
+        columns += [f"{label}_passages", f"{label}_share", f"{label}_low", f"{label}_high"]
+    return columns
+
+
+def profile_rows(result: dict) -> list[dict]:
+    """One CSV row per interview, per position (mean shares) and for the difference (kind says which)."""
+    def figures(row: dict, values: dict, key: str) -> dict:
+        for label, value in values.items():
+            row[f"{label}_share"] = round(value[key], 6)
+            row[f"{label}_low"], row[f"{label}_high"] = (round(v, 6) for v in value["ci"]) if value["ci"] else ("", "")
+            if "passages" in value:
+                row[f"{label}_passages"] = value["passages"]
+        return row
+
+    rows = [figures({"kind": "interview", "doc_id": d["doc_id"], "position": d["position"] or "", "interviews": 1, "passages": d["passages"]}, d["labels"], "share")
+            for d in result["documents"]]
+    rows += [figures({"kind": "position", "position": g["position"], "interviews": g["interviews"], "passages": g["passages"]}, g["labels"], "mean_share")
+             for g in result["groups"]]
+    if result["difference"]:
+        rows.append(figures({"kind": "difference", "position": " - ".join(result["difference"]["positions"])}, result["difference"]["labels"], "difference"))
+    return rows
+
+
+def _share(value: float, interval: list | None, signed: bool = False) -> str:
+    sign = "+" if signed else ""
+    shown = f"{100 * value:{sign}.0f}"
+    return shown if interval is None else f"{shown} [{100 * interval[0]:{sign}.0f}, {100 * interval[1]:{sign}.0f}]"
+
+
+def write_profile_table(handle: IO[str], result: dict) -> None:
+    out = lambda line="": handle.write(line + "\n")  # noqa: E731
+    labels = result["labels"]
+    bootstrap = result["bootstrap"]
+    level = f"{100 * bootstrap['level']:.0f}%"
+    source = result.get("source", {})
+    by = "the coders (gold, else majority)" if source.get("labels") == "coded" else f"the model in {source.get('model')}"
+    n_passages = sum(d["passages"] for d in result["documents"])
+    out(f"{len(result['documents'])} interviews, {n_passages} passages labelled by {by}.")
+    out(f"Shares of passages in %, with {level} bootstrap intervals ({bootstrap['resamples']} resamples, seed {bootstrap['seed']}).")
+    out()
+    order = {g["position"]: n for n, g in enumerate(result["groups"])}
+    documents = sorted(result["documents"], key=lambda d: (order.get(d["position"], len(order)), d["doc_id"]))
+    rows = [[d["doc_id"], d["position"] or "?", str(d["passages"])] + [_share(d["labels"][label]["share"], d["labels"][label]["ci"]) for label in labels]
+            for d in documents]
+    write_table(handle, rows, ["interview", "position", "passages"] + labels)
+    if result["groups"]:
+        out()
+        out(f"By position: mean of the interviews' shares (each interview weighs the same), {level} intervals from resampling interviews.")
+        rows = [[g["position"], str(g["interviews"]), str(g["passages"])] + [_share(g["labels"][label]["mean_share"], g["labels"][label]["ci"]) for label in labels]
+                for g in result["groups"]]
+        write_table(handle, rows, ["position", "interviews", "passages"] + labels)
+    difference = result["difference"]
+    if difference:
+        first, second = difference["positions"]
+        out()
+        out(f"Difference {first} - {second} (percentage points, {level} interval):")
+        for label in labels:
+            figures = difference["labels"][label]
+            out(f"  {label:<10} {_share(figures['difference'], figures['ci'], signed=True)}")
+        out(f"The dualisation hypothesis expects manager above 0 ({first} more manager) and artisan below 0 ({second} more artisan).")
+    if result["without_position"]:
+        out()
+        out(f"Without a position in {source.get('metadata', 'the metadata')} (left out of the groups): {', '.join(result['without_position'])}")
+    for note in result["notes"]:
+        out(f"Note: {note}")
+
+
+# --- REFI-QDA projects (QDA software) -------------------------------------------------------------
+
+def parse_code_mapping(ctx, param, values) -> dict[str, str]:
+    """``--map CODE=LABEL`` options as a dictionary (the label is lower-cased, as codebook labels are)."""
+    mapping = {}
+    for value in values:
+        code, separator, label = value.rpartition("=")
+        if not separator or not code.strip() or not label.strip():
+            raise click.BadParameter(f"'{value}' is not CODE=LABEL", ctx, param)
+        mapping[code.strip()] = label.strip().lower()
+    return mapping
+
+
+@main.command("qdpx-import")
+@click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Annotation table format [default: jsonl when FILE ends in .jsonl, else csv].")
+@click.option("--map", "mapping", multiple=True, metavar="CODE=LABEL", callback=parse_code_mapping,
+              help="Give the codings of CODE (a code's name, or its path parent/child) the label LABEL (repeatable).")
+@click.option("--only-mapped", is_flag=True, help="Leave out codings whose code is neither mapped nor a codebook label (kept under the code's name otherwise).")
+@codebook_option
+@output_options
+@quiet_option
+def qdpx_import(project, fmt, mapping, only_mapped, codebook, output, force, quiet):
+    """Coded text selections of a REFI-QDA project (.qdpx) as annotation rows.
+
+    One row per coding of a text selection, in the annotation format (doc_id, passage_id, text,
+    label, coder, start, end, note, plus code): doc_id is the source's name, text exactly the
+    selected span, start and end its position in the source's text (in characters), coder the name
+    of the user who made the coding, passage_id s<start>-<end> (coders who selected the same span
+    code the same passage). A code named after a codebook label gives that label; --map gives the
+    others one. Exports of NVivo, ATLAS.ti, MAXQDA, QualCoder and `ethos score --format qdpx`.
+
+    \b
+    Examples:
+      ethos qdpx-import projet.qdpx -o data/annotated/nvivo_claire.csv
+      ethos qdpx-import projet.qdpx --map "Cadre-manager=manager" --map "Artisan-cadre=artisan" --only-mapped
+      ethos qdpx-import predicted.qdpx --format jsonl
+    """
+    from .codebook import load_codebook
+    from .qdpx import COLUMNS, read_project
+    from .tables import write_csv, write_jsonl
+
+    refuse_existing(output if output is not None and str(output) != "-" else None, force)
+    labels = load_codebook(codebook).names
+    unknown = sorted({label for label in mapping.values() if label not in labels})
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)} is not a codebook label ({', '.join(labels)})", param_hint="--map")
+    rows = read_project(project, mapping=mapping, labels=labels, only_mapped=only_mapped)
+    fmt = fmt or ("jsonl" if output is not None and output.suffix.lower() == ".jsonl" else "csv")
+    with opened_output(output, force) as handle:
+        if fmt == "jsonl":
+            write_jsonl(handle, rows)
+        else:
+            write_csv(handle, rows, COLUMNS)
+    if not quiet:
+        coders = ", ".join(dict.fromkeys(row["coder"] for row in rows)) or "none"
+        sources = len({row["doc_id"] for row in rows})
+        click.echo(f"{project}: {len(rows)} codings of {len({(r['doc_id'], r['passage_id']) for r in rows})} passages "
+                   f"in {sources} source{'s' if sources != 1 else ''}; coders: {coders}", err=True)
+
+
+def write_qdpx_output(handle: IO[str], documents: list[dict], inputs) -> None:
+    """`score --format qdpx`: the project goes to the binary side of the file `opened_output` gave."""
+    from .codebook import load_codebook
+    from .qdpx import write_project
+
+    if handle is sys.stdout:
+        raise click.UsageError("--format qdpx writes a binary file: give it with -o FILE (for example -o predicted.qdpx)")
+    handle.flush()
+    write_project(handle.buffer, documents, {doc_id: document.raw for doc_id, document in inputs.documents.items()}, load_codebook())
+
+
+# --- what to code next ----------------------------------------------------------------------------
+
+@main.command()
+@paths_argument
+@model_option
+@click.option("-n", "--number", "n", type=click.IntRange(1, 100_000), default=50, show_default=True, help="How many passages to suggest.")
+@click.option("--per-interview", type=click.IntRange(1, 100_000), metavar="K",
+              help="At most K passages from one interview [default: twice an even share, ceil(2 N / interviews)].")
+@click.option("--max-similarity", type=click.FloatRange(0, 1), default=0.8, show_default=True,
+              help="Pass over a passage whose cosine similarity (rows of the model's TF-IDF step) with one already suggested is at least this.")
+@click.option("--exclude", "exclude_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Annotation folder or file whose passages are never suggested (repeatable) [default: data/annotated when present].")
+@click.option("--no-exclude", is_flag=True, help="Suggest passages even when annotation files already have them.")
+@click.option("--coder", default="", metavar="NAME", help="Fill the coder column with NAME [default: empty].")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Annotation file format [default: from -o's suffix, else csv].")
+@segment_options
+@cache_options
+@output_options
+@quiet_option
+def suggest(paths, model_dir, n, per_interview, max_similarity, exclude_paths, no_exclude, coder, fmt, interviewers, speakers, max_words, min_words,
+            n_process, cache_dir, no_cache, output, force, quiet):
+    """The passages worth coding next: those the model is least sure of.
+
+    Uncertainty is the margin between the two most probable labels, on the model's calibrated
+    probabilities (comparable from one passage to another, unlike raw decision scores): the smallest
+    margins first, at most K per interview, and never a near-duplicate of a passage already taken.
+    Passages of the annotation files (--exclude, default data/annotated) are never suggested; a
+    passage is already there when its (doc_id, passage_id), or its text in the same interview, is.
+    Writes an annotation file with `label` empty, in reading order: fill in the labels, then put it
+    under data/annotated (training refuses empty labels) and retrain.
+
+    \b
+    Examples:
+      ethos suggest entretiens/ -n 50 -o to_code.csv
+      ethos suggest entretiens/ -n 30 --coder claire --per-interview 3 -o claire.jsonl
+      ethos suggest entretiens/ --exclude data/annotated --exclude claire.jsonl --model models/2026-11 -o next.csv
+    """
+    from .inputs import read_inputs
+    from .model import load_model
+    from .nlp import lemma_session
+    from .suggest import ANNOTATION_COLUMNS, Coded, annotation_rows, coded_passages
+    from .suggest import suggest as suggest_passages
+    from .tables import write_csv, write_jsonl
+
+    if exclude_paths and no_exclude:
+        raise click.UsageError("--exclude and --no-exclude contradict each other")
+    to_file = output if output is not None and str(output) != "-" else None
+    suffix = to_file.suffix.lower().lstrip(".") if to_file is not None else None
+    if suffix is not None and suffix not in ("csv", "jsonl"):
+        raise click.UsageError(f"-o {to_file}: an annotation file ends in .csv or .jsonl")
+    if fmt and suffix and fmt != suffix:
+        raise click.UsageError(f"--format {fmt} does not match -o {to_file}: annotation files are read by their suffix")
+    fmt = fmt or suffix or "csv"
+    refuse_existing(to_file, force)
+    exclude = [] if no_exclude else list(exclude_paths) or [p for p in [Path("data") / "annotated"] if p.is_dir()]
+    coded = coded_passages(exclude) if exclude else Coded()
+    model = load_model(model_dir or default_model_dir())
+    inputs = read_inputs(paths, segment_settings(interviewers, speakers, max_words, min_words))
+    report_segmentation(inputs, quiet)
+    with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
+        lemmatise_with_bar([p.clean for p in inputs.passages if not coded.covers(p)], quiet)
+        result = suggest_passages(model, inputs.passages, n, coded=coded, per_interview=per_interview, max_similarity=max_similarity)
+    rows = annotation_rows(result, coder.strip())
+    with opened_output(output, force) as handle:
+        if fmt == "jsonl":
+            write_jsonl(handle, rows)
+        else:
+            write_csv(handle, rows, ANNOTATION_COLUMNS)
+    found = result.suggestions
+    if len(found) < n:
+        warnings.warn(f"only {len(found)} passages to suggest, not {n}: {result.candidates} candidates, {result.capped} passed over for "
+                      f"--per-interview {result.per_interview}, {result.near_duplicates} as near-duplicates")
+    if not quiet:
+        spread = f"margins {min(s.margin for s in found):.2f} to {max(s.margin for s in found):.2f}"
+        left_out = f"{result.already_coded} already in {', '.join(str(f) for f in result.excluded_files[:2])}{' …' if len(result.excluded_files) > 2 else ''} left out; " if result.excluded_files else ""
+        click.echo(f"{len(found)} passages suggested from {result.chosen_interviews()} interviews ({spread}) among {result.candidates} candidates "
+                   f"of {result.interviews} interviews; {left_out}{result.near_duplicates} near-duplicates and {result.capped} over the "
+                   f"{result.per_interview} per interview passed over" + (f"; written to {to_file}" if to_file else ""), err=True)
 
 
 if __name__ == "__main__":

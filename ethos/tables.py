@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import IO, Iterable, Sequence
 
@@ -72,7 +73,7 @@ def _csv_rows(path: Path, text: str) -> Iterable[tuple[int, dict]]:
             if len(row) > len(columns):
                 raise InputError(f"{path}, line {number}: {len(row)} cells for {len(columns)} columns (a field with the delimiter needs quotes)")
             row = row + [""] * (len(columns) - len(row))
-            yield number, dict(zip(columns, row))
+            yield number, dict(zip(columns, (restore(cell) for cell in row)))
     except csv.Error as error:
         raise InputError(f"{path}, line {reader.line_num}: malformed CSV ({error})") from None
 
@@ -97,6 +98,14 @@ def neutralise(value) -> str:
     return text
 
 
+def restore(cell: str) -> str:
+    """The inverse of :func:`neutralise`, so that text ethos wrote to a CSV reads back exactly
+    (speech starting with a quote then ``=``, ``+``, ``-`` or ``@`` is not a thing)."""
+    if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) and not _is_number(cell[1:]):
+        return cell[1:]
+    return cell
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -105,8 +114,16 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def write_csv(handle: IO[str], rows: Iterable[dict], columns: Sequence[str]) -> None:
-    """CSV with a header, every cell neutralised against formula injection."""
+def write_csv(handle: IO[str], rows: Iterable[dict], columns: Sequence[str], *, bom: bool | None = None) -> None:
+    """CSV with a header, every cell neutralised against formula injection.
+
+    A file (not standard output) starts with a byte-order mark, by which Excel knows the file is
+    UTF-8 and shows accents right; every reader in ethos skips it.
+    """
+    if bom is None:
+        bom = handle is not sys.stdout and not (hasattr(handle, "isatty") and handle.isatty())
+    if bom:
+        handle.write("\ufeff")
     writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:

@@ -64,6 +64,16 @@ def read_text(path: Path) -> tuple[str, str]:
     return decode_text(data, source=str(path))
 
 
+def _permissions(path: Path) -> int:
+    """An existing file's permissions, else what the user's umask gives a new file (mkstemp's are 0600)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_write(path: Path, mode: str = "w", *, encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO]:
     """Open a temporary file beside ``path`` and move it into place only when the block succeeds.
@@ -76,6 +86,7 @@ def atomic_write(path: Path, mode: str = "w", *, encoding: str | None = "utf-8",
     binary = "b" in mode
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _permissions(path))
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else newline) as handle:
             yield handle
             handle.flush()

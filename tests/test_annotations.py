@@ -63,7 +63,8 @@ def test_agreement_command_json_and_disagreements(tmp_path):
     krippendorff = pytest.importorskip("krippendorff")
     assert report["krippendorff_alpha"] == pytest.approx(krippendorff.alpha(reliability_data=[first, second], level_of_measurement="nominal"), abs=1e-12)
     assert report["labels"] == labels
-    lines = out.read_text().splitlines()
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel reads the accents right
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "doc_id,passage_id,text,label,coder,start,end,note,label_A,label_B"
     assert len(lines) == 1 + 5  # i = 0, 7, 14, 21, 28
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p != out} == before
@@ -103,3 +104,17 @@ def test_agreement_json_is_null_with_a_reason_for_a_single_coder(tmp_path):
     assert report["krippendorff_alpha"] is None and report["fleiss_kappa"] is None and report["percent_agreement"] is None
     assert report["cohen_kappa"] == [] and report["per_label"]["manager"]["krippendorff_alpha"] is None
     assert any("only one coder" in note for note in report["notes"])
+
+
+def test_text_neutralised_in_a_csv_reads_back_exactly(tmp_path):
+    import io as _io
+
+    from ethos.tables import read_rows, write_csv
+
+    texts = ["++ Depuis, je vais une journée par trimestre", "=SUM(A1)", "- Oui.", "@direction", "-3", "'déjà cité'"]
+    buffer = _io.StringIO()
+    write_csv(buffer, [{"text": t} for t in texts], ["text"], bom=True)
+    assert "'++ Depuis" in buffer.getvalue()  # a spreadsheet shows it as text
+    path = tmp_path / "t.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert [row["text"] for _, row in read_rows(path)] == texts

@@ -1,0 +1,93 @@
+"""The HTML report: escaped, self-contained, complete, and rendered by a real browser."""
+
+import html
+import re
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from ethos.cli import main
+from ethos.nlp import Token
+from ethos.report import highlights
+
+from conftest import ROOT
+
+EXAMPLE = ROOT / "data" / "examples" / "exemple01.txt"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def report(trained_model, tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "rapport.html"
+    result = run("score", EXAMPLE, "--model", trained_model, "--format", "html", "-o", path, "-q")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_every_passage_is_marked_and_the_interviewer_muted(report, trained_model):
+    page = report.read_text(encoding="utf-8")
+    scored = run("score", EXAMPLE, "--model", trained_model, "--format", "json", "-q")
+    import json
+
+    passages = json.loads(scored.stdout)["documents"][0]["passages"]
+    assert page.count('class="passage') == len(passages)
+    for passage in passages:
+        assert f'id="exemple01-{passage["passage_id"]}"' in page
+    assert page.count('class="turn interviewer"') == EXAMPLE.read_text(encoding="utf-8").count("Enquêtrice :")
+    assert "cadre-manager" in page and "artisan-cadre" in page and "autre" in page
+    assert page.count("<mark ") >= len(passages) // 2
+    # the whole transcript is there, in reading order: every interviewee passage's words appear in order
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    positions = [text.find(" ".join(p["text"].split()[:6])) for p in passages]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+
+
+def test_the_page_is_self_contained(report):
+    page = report.read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page and "@import" not in page and "url(" not in page
+    assert "default-src 'none'" in page
+
+
+def test_transcript_text_is_escaped(trained_model, tmp_path):
+    table = tmp_path / "hostile.csv"
+    table.write_text('doc_id;passage_id;text\nx<1>;"a&b";<script>alert("on doit piloter")</script> & <b>les indicateurs</b>\n', encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = run("score", table, "--model", trained_model, "--format", "html", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page and "<b>" not in page
+    assert "&lt;script&gt;" in page and "x&lt;1&gt;" in page and 'id="x&lt;1&gt;-a&amp;b"' in page
+
+
+def test_highlights_find_the_words_behind_features():
+    tokens = [Token("Il", "il", "PRON", True, 0), Token("faut", "falloir", "VERB", False, 3), Token("piloter", "piloter", "VERB", False, 8),
+              Token("les", "le", "DET", True, 16), Token("indicateurs", "indicateur", "NOUN", False, 20)]
+    marks = highlights(tokens, [{"feature": "falloir", "contribution": 0.4}, {"feature": "le indicateur", "contribution": -0.2},
+                                {"feature": "vec:piloter", "contribution": 0.1}])
+    assert {(m.word, m.feature) for m in marks} == {("faut", "falloir"), ("les", "le indicateur"), ("indicateurs", "le indicateur"), ("piloter", "vec:piloter")}
+
+
+def test_a_real_browser_renders_the_report(report, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (make test installs Debian's chromium where it can)")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+             "--proxy-server=127.0.0.1:9", "--user-data-dir=" + str(tmp_path / "profile")]
+    try:
+        dom = subprocess.run(flags + ["--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        pytest.skip(f"Chromium could not run here: {error}")
+    if dom.returncode != 0 or "<html" not in dom.stdout:
+        pytest.skip(f"Chromium could not run here: {dom.stderr.strip()[-300:]}")
+    page = report.read_text(encoding="utf-8")
+    assert dom.stdout.count('class="passage') == page.count('class="passage')
+    assert "Ethos des cadres, passage par passage" in dom.stdout
+    shot = tmp_path / "report.png"
+    subprocess.run(flags + ["--window-size=1100,1600", f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120)
+    assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
