@@ -416,11 +416,12 @@ def codebook_option(function: Callable) -> Callable:
                         help="Codebook (TOML) whose labels coders may use [default: data/codebook.toml if present, else manager, artisan, other].")(function)
 
 
-def read_training_data(data_paths, codebook, quiet: bool):
+def read_training_data(data_paths, codebook, quiet: bool, metadata: Path | None = None):
     from .codebook import load_codebook
-    from .model import training_data
+    from .model import name_tokens, training_data
 
-    data = training_data(list(data_paths) or [Path("data") / "annotated"], load_codebook(codebook).names)
+    names = name_tokens(metadata) if metadata is not None else None
+    data = training_data(list(data_paths) or [Path("data") / "annotated"], load_codebook(codebook).names, names)
     if data.ties:
         shown = ", ".join(f"{d}/{p}" for d, p in data.ties[:5]) + (" …" if len(data.ties) > 5 else "")
         warnings.warn(f"{len(data.ties)} passages left out because their coders tie and no gold label settles them: {shown} (adjudicate them with `ethos agreement --disagreements`)")
@@ -488,10 +489,15 @@ def write_evaluation_table(handle: IO[str], evaluation: dict) -> None:
 @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("models") / "default", show_default=True,
               help="Where to write the model; a model already there is moved to archive/ beside it.")
 @click.option("--folds", "n_splits", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds of the grouped cross-validation.")
+@click.option("--quick", is_flag=True, help="Refit the previous model's configuration (or the default) without comparing candidates.")
+@click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path),
+              help="Table with a `pseudonym` column whose words are masked from the training texts "
+                   "[default: data/transcripts/metadata.csv when present].")
+@click.option("--no-metadata", is_flag=True, help="Mask no names (when the texts are already pseudonymised throughout).")
 @codebook_option
 @cache_options
 @quiet_option
-def train(data_paths, model_dir, n_splits, codebook, n_process, cache_dir, no_cache, quiet):
+def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codebook, n_process, cache_dir, no_cache, quiet):
     """Train a model on every annotation file under DATA.
 
     A passage's label is its gold (adjudicated) label, else its coders' majority; ties are left out
@@ -504,26 +510,40 @@ def train(data_paths, model_dir, n_splits, codebook, n_process, cache_dir, no_ca
     Examples:
       ethos train
       ethos train --data data/annotated --data new_coding.csv --model-dir models/2026-11
+      ethos train --quick
     """
-    from .model import CANDIDATES, build_manifest, compare_with_previous, read_manifest, save_model
+    from .model import CANDIDATES, DEFAULT_CANDIDATE, Candidate, TrainingLock, build_manifest, compare_with_previous, read_manifest, save_model
     from .model import train as train_model
     from .nlp import lemma_session
 
-    data = read_training_data(data_paths, codebook, quiet)
-    previous = None
-    if (model_dir / "manifest.json").exists():
-        try:
-            previous = read_manifest(model_dir)
-        except EthosError as error:
-            warnings.warn(f"the previous model cannot be compared: {error}")
-    report = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
-    with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
-        lemmatise_with_bar(data.texts, quiet)
-        training = train_model(data, candidates=CANDIDATES, n_splits=n_splits, report=report)
-    manifest = build_manifest(training)
-    if previous is not None:
-        manifest["previous"] = compare_with_previous(previous, training)
-    archived = save_model(training.model, manifest, model_dir)
+    if no_metadata:
+        metadata = None
+    elif metadata is None and (Path("data") / "transcripts" / "metadata.csv").is_file():
+        metadata = Path("data") / "transcripts" / "metadata.csv"
+    with TrainingLock(model_dir):
+        data = read_training_data(data_paths, codebook, quiet, metadata)
+        previous = None
+        if (model_dir / "manifest.json").exists():
+            try:
+                previous = read_manifest(model_dir)
+            except EthosError as error:
+                warnings.warn(f"the previous model cannot be compared: {error}")
+        candidates = CANDIDATES
+        if quick:
+            try:
+                candidates = [Candidate.from_dict(previous["model"])] if previous else [DEFAULT_CANDIDATE]
+            except (KeyError, TypeError, ValueError):
+                candidates = [DEFAULT_CANDIDATE]
+        report = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
+        with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
+            lemmatise_with_bar(data.texts, quiet)
+            training = train_model(data, candidates=candidates, n_splits=n_splits, report=report)
+        manifest = build_manifest(training)
+        if metadata is not None:
+            manifest["training_data"]["names_masked_from"] = metadata.name
+        if previous is not None:
+            manifest["previous"] = compare_with_previous(previous, training)
+        archived = save_model(training.model, manifest, model_dir)
 
     click.echo()
     click.echo("Candidates (grouped cross-validation, macro-F1 over all out-of-fold predictions):")

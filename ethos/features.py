@@ -29,6 +29,13 @@ _SENTENCE_END = {".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"}
 _ACRONYM = re.compile(r"^[A-ZÀ-Ý]{2,}s?$")
 _HAS_DIGIT = re.compile(r"\d")
 _WORDLIKE = re.compile(r"\w")
+#: Titles come before names (« Mme Castel », « M. Roux »): no feature of their own.
+TITLES = frozenset({"m.", "mme", "mmes", "mlle", "mlles", "mr", "mrs", "dr", "pr", "me.", "mm."})
+#: Written-out numbers (« quarante-deux », « mille ») are numbers too: ages, dates and places give people away.
+NUMBER_WORDS = frozenset(
+    "deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize vingt trente quarante "
+    "cinquante soixante septante huitante octante nonante cent cents mille million millions milliard milliards et".split()
+)
 #: Parts of speech whose word vectors carry meaning; determiners and pronouns only blur the average.
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 
@@ -40,9 +47,16 @@ def is_acronym(text: str) -> bool:
 _DROP, _KEEP, _CAPITALISED = 0, 1, 2
 
 
+def is_number_word(text: str) -> bool:
+    parts = text.lower().split("-")
+    return any(p in NUMBER_WORDS and p != "et" for p in parts) and all(p in NUMBER_WORDS or p in ("un", "une") for p in parts)
+
+
 @functools.lru_cache(maxsize=200_000)
 def _kind(text: str, pos: str) -> int:
     if pos in ("PUNCT", "SPACE", "SYM", "X", "NUM") or not _WORDLIKE.search(text) or _HAS_DIGIT.search(text):
+        return _DROP
+    if text.lower() in TITLES or is_number_word(text):
         return _DROP
     if is_acronym(text):
         return _KEEP
@@ -54,8 +68,9 @@ def _kind(text: str, pos: str) -> int:
 def kept_tokens(tokens: Sequence[Token]) -> list[Token]:
     """The tokens a model may learn from: words, not names or numbers.
 
-    Left out: punctuation and symbols, numbers and anything with a digit, proper nouns, and words
-    capitalised inside a sentence (names the tagger took for common nouns). All-capital acronyms stay.
+    Left out: punctuation and symbols, numbers (in digits or in words) and anything with a digit,
+    titles (M., Mme), proper nouns, and words capitalised inside a sentence (names the tagger took for
+    common nouns). All-capital acronyms stay.
     """
     kept = []
     sentence_start = True

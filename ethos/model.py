@@ -13,10 +13,12 @@ version, before loading anything.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 import time
@@ -66,6 +68,9 @@ class TrainingData:
     ties: list[tuple[str, str]] = field(default_factory=list)
     empty: list[tuple[str, str]] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    #: Digests of each passage's clean text before names were masked: how the model recognises it later.
+    text_digests: list[str] = field(default_factory=list)
+    masked: int = 0
 
     @property
     def groups(self) -> list[str]:
@@ -88,17 +93,53 @@ class TrainingData:
 
     def subset(self, indices: Sequence[int]) -> "TrainingData":
         return TrainingData([self.units[i] for i in indices], [self.texts[i] for i in indices],
-                            [self.labels[i] for i in indices], self.label_order)
+                            [self.labels[i] for i in indices], self.label_order,
+                            text_digests=[self.text_digests[i] for i in indices] if self.text_digests else [])
 
 
-def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS) -> TrainingData:
+def name_tokens(metadata: Path) -> set[str]:
+    """The words of the interviewees' pseudonyms (``pseudonym`` column of a metadata table), titles left out."""
+    from .features import TITLES
+    from .tables import read_rows
+
+    rows = read_rows(metadata)
+    if rows and "pseudonym" not in rows[0][1]:
+        raise AnnotationError(f"{metadata}: no pseudonym column, so no names to keep out of the model")
+    words = set()
+    for _, row in rows:
+        for word in re.split(r"[\s\-–]+", row.get("pseudonym") or ""):
+            word = word.strip(".,;:()'’\"").lower()
+            if len(word) > 1 and word not in TITLES:
+                words.add(word)
+    return words
+
+
+def mask_names(text: str, names: set[str]) -> str:
+    """``text`` without the given names (whole words, any case), so that no feature can be made of them."""
+    if not names:
+        return text
+    pattern = _name_pattern(frozenset(names))
+    masked = pattern.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", masked).strip() if masked != text else text
+
+
+@functools.lru_cache(maxsize=8)
+def _name_pattern(names: frozenset[str]) -> re.Pattern:
+    alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+    return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])", re.IGNORECASE)
+
+
+def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: set[str] | None = None) -> TrainingData:
     """The labelled passages of annotation files: gold where adjudicated, else the majority of coders.
 
     Passages whose coders tie are left out and listed in ``ties``; passages with no words left after
-    cleaning are listed in ``empty``.
+    cleaning are listed in ``empty``. ``names`` (the words of the interviewees' pseudonyms, see
+    :func:`name_tokens`) are masked from the texts, so that even a name that is also a common word
+    (« Pierre », « pierre ») never becomes a feature.
     """
     from .annotations import annotation_files
 
+    names = names or set()
     codings = read_codings(paths, labels)
     by_unit: dict[tuple[str, str], list] = {}
     for coding in codings:
@@ -120,8 +161,11 @@ def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS) -> Trai
         if not cleaned.strip():
             data.empty.append(unit)
             continue
+        masked = mask_names(cleaned, names)
+        data.masked += masked != cleaned
         data.units.append(unit)
-        data.texts.append(cleaned)
+        data.texts.append(masked)
+        data.text_digests.append(text_key(cleaned))
         data.labels.append(label)
         data.sources[source] += 1
     present = [label for label in labels if label in set(data.labels)]
@@ -547,6 +591,7 @@ def build_manifest(training: Training) -> dict:
             "per_label": data.label_counts(),
             "label_source": dict(data.sources),
             "ties_left_out": len(data.ties),
+            "passages_with_names_masked": data.masked,
             "empty_left_out": len(data.empty),
         },
         "evaluation": training.evaluation,
@@ -555,7 +600,7 @@ def build_manifest(training: Training) -> dict:
             "about": "for each training passage: a digest of (doc_id, passage_id), a digest of its clean text, "
                      "its training label and the label predicted by the fold model that did not see its interview",
             "columns": ["unit", "text", "label", "predicted"],
-            "rows": [[key, _digest(text), label, predicted] for key, text, label, predicted in zip(keys, data.texts, data.labels, best.predictions)],
+            "rows": [[key, digest, label, predicted] for key, digest, label, predicted in zip(keys, data.text_digests, data.labels, best.predictions)],
         },
     }
 
@@ -568,14 +613,95 @@ def text_key(clean_text: str) -> str:
     return _digest(clean_text)
 
 
-def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | None:
-    """Write the model folder atomically; a previous model there is moved under ``archive/`` beside it.
+def _journal(model_dir: Path) -> Path:
+    return model_dir.parent / f".{model_dir.name}.swap.json"
 
-    Returns where the previous model went, if there was one.
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:  # not possible on every system (Windows)
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def recover_interrupted_save(model_dir: Path) -> None:
+    """Finish the business of a :func:`save_model` that was killed half-way.
+
+    A save moves the previous model to the archive, then the new one into place, with a journal
+    naming both. If the process died between the two moves, the folder is empty-handed: the previous
+    model is put back (the new one was never in place, so it is discarded).
+    """
+    model_dir = Path(model_dir)
+    journal = _journal(model_dir)
+    if not journal.exists():
+        return
+    try:
+        record = json.loads(journal.read_text(encoding="utf-8"))
+        archived, staging = Path(record["archived"]), Path(record["staging"])
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink(missing_ok=True)
+        return
+    if not model_dir.exists() and archived.is_dir():
+        archived.rename(model_dir)
+        warnings.warn(f"a training was interrupted while replacing {model_dir}; the previous model was put back", stacklevel=2)
+    if staging.is_dir() and staging != model_dir:
+        shutil.rmtree(staging, ignore_errors=True)
+    journal.unlink(missing_ok=True)
+
+
+class TrainingLock:
+    """One training at a time per model folder: a second one is told so, instead of racing the first.
+
+    The lock is an advisory ``flock`` on a file beside the folder; the system drops it when the
+    process ends, however it ends, so a killed training never leaves a stale lock behind.
+    """
+
+    def __init__(self, model_dir: Path):
+        self.model_dir = Path(model_dir)
+        self.path = self.model_dir.parent / f".{self.model_dir.name}.lock"
+        self._handle = None
+
+    def __enter__(self) -> "TrainingLock":
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks through fcntl; trainings are not guarded
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._handle.close()
+            self._handle = None
+            raise ModelError(f"another `ethos train` is writing {self.model_dir}; wait until it has finished") from None
+        # whoever holds the lock may sweep what killed trainings left half-written
+        recover_interrupted_save(self.model_dir)
+        for leftover in self.model_dir.parent.glob(f".{self.model_dir.name}-*"):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | None:
+    """Write the model folder; a previous model there is moved under ``archive/`` beside it.
+
+    The new folder is written and synced beside the target first, then swapped in with two renames
+    recorded in a journal, so that a process killed at any moment leaves either the previous model or
+    the new one in place (see :func:`recover_interrupted_save`). Returns where the previous model went.
     """
     import joblib
 
     model_dir = Path(model_dir)
+    recover_interrupted_save(model_dir)
     if model_dir.exists() and not (model_dir / MANIFEST_FILE).exists():
         if model_dir.is_dir() and not any(model_dir.iterdir()):
             model_dir.rmdir()
@@ -590,7 +716,13 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
         joblib.dump({"format": MODEL_FORMAT, "pipeline": model.pipeline, "calibrator": model.calibrator, "labels": model.labels},
                     staging / MODEL_FILE, compress=3)
         manifest = dict(manifest, sha256=file_sha256(staging / MODEL_FILE))
-        (staging / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        with open(staging / MANIFEST_FILE, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with open(staging / MODEL_FILE, "rb") as handle:
+            os.fsync(handle.fileno())
+        _fsync_dir(staging)
         archived = None
         if model_dir.exists():
             previous = read_manifest(model_dir)
@@ -599,16 +731,25 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
             archived.parent.mkdir(parents=True, exist_ok=True)
             if archived.exists():
                 archived = archived.with_name(archived.name + f"-{int(time.time())}")
+            journal = _journal(model_dir)
+            journal.write_text(json.dumps({"archived": str(archived), "staging": str(staging)}), encoding="utf-8")
+            _fsync_dir(model_dir.parent)
             model_dir.rename(archived)
         staging.rename(model_dir)
+        _fsync_dir(model_dir.parent)
+        _journal(model_dir).unlink(missing_ok=True)
     except BaseException:
+        if not model_dir.exists():
+            recover_interrupted_save(model_dir)
         shutil.rmtree(staging, ignore_errors=True)
+        _journal(model_dir).unlink(missing_ok=True)
         raise
     model.manifest, model.path = manifest, model_dir
     return archived
 
 
 def read_manifest(model_dir: Path) -> dict:
+    recover_interrupted_save(Path(model_dir))
     path = Path(model_dir) / MANIFEST_FILE
     if not Path(model_dir).is_dir():
         raise ModelError(f"{model_dir}: no such model folder; train one with `ethos train --model-dir {model_dir}`")

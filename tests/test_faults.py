@@ -1,0 +1,77 @@
+"""A training killed at any moment, or two at once, never costs the team its model."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+from click.testing import CliRunner
+
+from ethos.cli import main
+from ethos.model import TrainingLock, file_sha256, load_model, recover_interrupted_save
+
+
+@pytest.fixture
+def model_copy(trained_model, tmp_path):
+    folder = tmp_path / "models" / "default"
+    shutil.copytree(trained_model, folder)
+    return folder
+
+
+def test_a_second_training_is_refused_while_one_runs(model_copy, small_annotations):
+    before = file_sha256(model_copy / "model.joblib")
+    with TrainingLock(model_copy):
+        result = CliRunner().invoke(main, ["train", "--data", str(small_annotations), "--model-dir", str(model_copy), "--quick", "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: another `ethos train` is writing {model_copy}; wait until it has finished"
+    assert file_sha256(model_copy / "model.joblib") == before
+    with TrainingLock(model_copy):  # released when the first one ends
+        pass
+
+
+def test_a_swap_interrupted_between_its_two_renames_is_rolled_back(model_copy):
+    before = file_sha256(model_copy / "model.joblib")
+    archived = model_copy.parent / "archive" / "default-old"
+    archived.parent.mkdir()
+    staging = model_copy.parent / ".default-half"
+    staging.mkdir()
+    (staging / "model.joblib").write_bytes(b"half a model")
+    (model_copy.parent / ".default.swap.json").write_text(json.dumps({"archived": str(archived), "staging": str(staging)}))
+    model_copy.rename(archived)  # the process died here, before moving the new model in
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load_model(model_copy)
+    assert model.manifest["sha256"] == before == file_sha256(model_copy / "model.joblib")
+    assert "previous model was put back" in str(caught[0].message)
+    assert not staging.exists() and not (model_copy.parent / ".default.swap.json").exists()
+    recover_interrupted_save(model_copy)  # nothing left to do
+    assert file_sha256(model_copy / "model.joblib") == before
+
+
+def test_killing_a_training_at_random_moments_always_leaves_a_loadable_model(model_copy, small_annotations):
+    command = [sys.executable, "-m", "ethos.cli", "train", "--data", str(small_annotations), "--model-dir", str(model_copy),
+               "--quick", "--folds", "2", "--no-metadata", "-q"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=os.environ.copy(), timeout=300)  # warms the cache; a full run
+    full = time.perf_counter() - started
+    shas = {file_sha256(model_copy / "model.joblib")}
+    rng = random.Random(7)
+    for delay in sorted(rng.uniform(0.2, full * 1.05) for _ in range(5)):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        model = load_model(model_copy)  # recovers an interrupted swap if there is one
+        assert model.manifest["sha256"] == file_sha256(model_copy / "model.joblib")
+        assert model.labels == ["manager", "artisan", "other"]
+        shas.add(model.manifest["sha256"])
+        with TrainingLock(model_copy):  # the killed process's lock died with it; leftovers are swept
+            pass
+        assert not list(model_copy.parent.glob(".default-*"))
+    assert len(shas) == 1  # same data, same seed: every finished training writes the same bytes
