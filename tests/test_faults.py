@@ -75,3 +75,32 @@ def test_killing_a_training_at_random_moments_always_leaves_a_loadable_model(mod
             pass
         assert not list(model_copy.parent.glob(".default-*"))
     assert len(shas) == 1  # same data, same seed: every finished training writes the same bytes
+
+
+WRITER = """
+import sys
+from ethos.nlp import LemmaCache, Token
+cache = LemmaCache(sys.argv[1], key="test")
+n = 0
+print("ready", flush=True)
+while True:
+    cache.put_many([(f"passage {n}-{i}", [Token("mot", "mot", "NOUN", False, 0)] * 40) for i in range(200)])
+    n += 1
+"""
+
+
+def test_the_lemma_cache_survives_a_writer_killed_mid_write(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    from ethos.nlp import LemmaCache, Token
+
+    cache = LemmaCache(tmp_path, key="test")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a killed writer must not make the cache look damaged
+        found = cache.get_many([f"passage 0-{i}" for i in range(200)])
+        cache.put_many([("after", [Token("après", "après", "ADP", True, 0)])])
+        assert cache.get_many(["after"])["after"][0].lemma == "après"
+    assert len(found) == 200  # the first transaction was committed before the kill
