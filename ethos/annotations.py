@@ -113,7 +113,7 @@ def _offset(path: Path, number: int, row: dict, name: str) -> int | None:
         return None
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # "x", "nan", "inf", "1e999"
         raise AnnotationError(f"{path}, line {number}: {name} must be a whole number, not '{value}'") from None
 
 

@@ -92,6 +92,13 @@ def cache_options(function: Callable) -> Callable:
     return function
 
 
+def refuse_existing(force: bool, *paths: Path | None) -> None:
+    """Stop before any work when an output file exists and --force was not given."""
+    for path in paths:
+        if path is not None and str(path) != "-" and path.exists() and not force:
+            raise EthosError(f"{path} exists; use --force to overwrite it")
+
+
 @contextmanager
 def opened_output(path: Path | None, force: bool) -> Iterator[IO[str]]:
     """Standard output, or FILE written atomically (and never over an existing file without --force)."""
@@ -193,6 +200,7 @@ def segment(paths, fmt, interviewers, speakers, max_words, min_words, output, fo
       ethos segment data/transcripts/ent01.txt
       ethos segment entretien.docx --interviewer "Enquêtrice" --format csv -o passages.csv
     """
+    refuse_existing(force, output)
     from .inputs import read_inputs
     from .tables import write_csv, write_jsonl
 
@@ -230,6 +238,7 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
       ethos lemmatize data/transcripts/ --n-process 2 -o lemmas.jsonl
       ethos lemmatize passages.csv --no-cache --format csv
     """
+    refuse_existing(force, output)
     from .inputs import read_inputs
     from .nlp import lemmatize as lemmatize_texts
     from .tables import write_csv, write_jsonl
@@ -280,6 +289,7 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
       ethos agreement data/annotated --disagreements to_adjudicate.csv
       ethos agreement data/annotated --model models/default
     """
+    refuse_existing(force, output, disagreements_file)
     from .agreement import agreement_report, reliability_from_codings
     from .annotations import read_codings
     from .codebook import load_codebook
@@ -592,6 +602,7 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir,
       ethos evaluate --data data/annotated --format json -o evaluation.json
       ethos evaluate --plots figures/
     """
+    refuse_existing(force, output)
     from .model import DEFAULT_CANDIDATE, Candidate, evaluate as evaluate_model, read_manifest
     from .nlp import lemma_session
 
@@ -652,8 +663,7 @@ def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_wor
 
     if fmt == "qdpx" and (output is None or str(output) == "-"):
         raise click.UsageError("--format qdpx writes a binary file: give it with -o FILE (for example -o predicted.qdpx)")
-    if output is not None and str(output) != "-" and output.exists() and not force:
-        raise EthosError(f"{output} exists; use --force to overwrite it")
+    refuse_existing(force, output)
     model_dir = model_dir or default_model_dir()
     model = load_model(model_dir)
     inputs = read_inputs(paths, segment_settings(interviewers, speakers, max_words, min_words))
@@ -748,11 +758,11 @@ def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_proces
       ethos features --top 30 --format json -o features.json
       ethos features --top 20 --no-examples --plot features.png
     """
+    refuse_existing(force, output, plot)
     from .explain import feature_examples, top_features
     from .model import load_model
     from .nlp import lemma_session
 
-    refuse_existing(plot, force)
     model_dir = model_dir or default_model_dir()
     model = load_model(model_dir)
     result = top_features(model, top)
@@ -778,12 +788,6 @@ def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_proces
 
 
 # --- charts and ethos profiles --------------------------------------------------------------------
-
-def refuse_existing(path: Path | None, force: bool) -> None:
-    """Refuse, before any work, to write over a file the user named, unless --force."""
-    if path is not None and path.exists() and not force:
-        raise EthosError(f"{path} exists; use --force to overwrite it")
-
 
 def write_plot(draw: Callable, data: dict, path: Path, codebook: Path | None, quiet: bool) -> None:
     """Draw ``data`` to the PNG ``path`` with a function of :mod:`ethos.plots`, in the codebook's colours."""
@@ -848,12 +852,11 @@ def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot
       ethos profile entretiens/ --labels model --metadata entretiens/metadata.csv
       ethos profile data/annotated/gold.csv --resamples 10000 --seed 1 --format json
     """
+    refuse_existing(force, output, plot)
     from .codebook import load_codebook
     from .profile import are_annotation_files, ethos_profile, read_positions
     from .tables import write_csv
 
-    refuse_existing(plot, force)
-    refuse_existing(output if output is not None and str(output) != "-" else None, force)
     positions = read_positions(metadata)
     if label_source == "auto":
         label_source = "coded" if not paths or are_annotation_files(paths) else "model"
@@ -1016,11 +1019,11 @@ def qdpx_import(project, fmt, mapping, only_mapped, codebook, output, force, qui
       ethos qdpx-import projet.qdpx --map "Cadre-manager=manager" --map "Artisan-cadre=artisan" --only-mapped
       ethos qdpx-import predicted.qdpx --format jsonl
     """
+    refuse_existing(force, output)
     from .codebook import load_codebook
     from .qdpx import COLUMNS, read_project
     from .tables import write_csv, write_jsonl
 
-    refuse_existing(output if output is not None and str(output) != "-" else None, force)
     labels = load_codebook(codebook).names
     unknown = sorted({label for label in mapping.values() if label not in labels})
     if unknown:
@@ -1103,7 +1106,7 @@ def suggest(paths, model_dir, n, per_interview, max_similarity, exclude_paths, n
     if fmt and suffix and fmt != suffix:
         raise click.UsageError(f"--format {fmt} does not match -o {to_file}: annotation files are read by their suffix")
     fmt = fmt or suffix or "csv"
-    refuse_existing(to_file, force)
+    refuse_existing(force, to_file)
     exclude = [] if no_exclude else list(exclude_paths) or [p for p in [Path("data") / "annotated"] if p.is_dir()]
     coded = coded_passages(exclude) if exclude else Coded()
     model = load_model(model_dir or default_model_dir())

@@ -25,7 +25,7 @@ from . import __version__
 from .annotations import LABELS
 from .codebook import Codebook
 from .errors import InputError
-from .readers import MAX_FILE_BYTES, TRANSCRIPT_SUFFIXES, _parse_xml, _zip_part
+from .readers import MAX_FILE_BYTES, MAX_XML_BYTES, TRANSCRIPT_SUFFIXES, ZIP_ERRORS, _parse_xml, _zip_part
 from .textio import decode_text
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -75,12 +75,16 @@ def read_project(
     left_out = empty = 0
     rows: list[dict] = []
     seen_docs: dict[str, str] = {}
+    read = selected = 0  # characters of source text read, and selected: both bounded (hostile projects)
     sources = root.find(ns + "Sources")
     for source in sources.findall(ns + "TextSource") if sources is not None else ():
         selections = [s for s in source.findall(ns + "PlainTextSelection") if s.find(ns + "Coding") is not None]
         if not selections:
             continue
         text, stem = _source_text(path, members, source, ns)
+        read += len(text)
+        if read > MAX_FILE_BYTES:
+            raise InputError(f"{path}: the sources' texts add up to more than {MAX_FILE_BYTES // 2**20} Mi characters; refused")
         doc_id = _doc_id(source, stem)
         if doc_id in seen_docs:
             raise InputError(f"{path}: two coded sources are named '{doc_id}'; rename one in your QDA software and export again")
@@ -90,6 +94,10 @@ def read_project(
             if start == end:
                 empty += 1
                 continue
+            selected += (end - start) * len(selection.findall(ns + "Coding"))
+            if selected > MAX_XML_BYTES:
+                raise InputError(f"{path}: the coded selections add up to more than {MAX_XML_BYTES // 2**20} Mi characters; refused")
+            span = text[start:end]
             description = selection.find(ns + "Description")
             note = " ".join((description.text or "").split()) if description is not None else ""
             for coding in selection.findall(ns + "Coding"):
@@ -112,7 +120,7 @@ def read_project(
                     unknown[name] = unknown.get(name, 0) + 1
                 creator = coding.get("creatingUser") or selection.get("creatingUser")
                 coder = users.get(_guid(creator), _guid(creator)) if creator else "unknown"
-                rows.append({"doc_id": doc_id, "passage_id": f"s{start}-{end}", "text": text[start:end], "label": label, "coder": coder,
+                rows.append({"doc_id": doc_id, "passage_id": f"s{start}-{end}", "text": span, "label": label, "coder": coder,
                              "start": start, "end": end, "note": note, "code": code_path})
     _warn_about(wanted, used_keys, unknown, left_out, empty, labels)
     if not rows and not left_out:
@@ -152,7 +160,7 @@ def _members(path: Path) -> dict[str, str]:
     try:
         with zipfile.ZipFile(path) as archive:
             return {name.lower(): name for name in archive.namelist()}
-    except (zipfile.BadZipFile, OSError):
+    except ZIP_ERRORS:
         raise InputError(f"{path}: not a valid .qdpx file (it is not a ZIP archive, or it is truncated)") from None
 
 
@@ -168,18 +176,16 @@ def _project_part(path: Path, members: dict[str, str]) -> str:
 def _codes(root, ns: str) -> dict[str, tuple[str, str]]:
     """Every code of the codebook by GUID: its name and its path (``parent/child``)."""
     codes: dict[str, tuple[str, str]] = {}
-
-    def visit(element, parent: str) -> None:
-        for code in element.findall(ns + "Code"):
-            name = code.get("name") or ""
-            code_path = f"{parent}/{name}" if parent else name
-            codes[_guid(code.get("guid"))] = (name, code_path)
-            visit(code, code_path)
-
     codebook = root.find(ns + "CodeBook")
     holder = codebook.find(ns + "Codes") if codebook is not None else None
-    if holder is not None:
-        visit(holder, "")
+    # depth first, in document order, without recursion: a hostile project may nest codes thousands deep
+    stack = [(code, "") for code in reversed(holder.findall(ns + "Code"))] if holder is not None else []
+    while stack:
+        code, parent = stack.pop()
+        name = code.get("name") or ""
+        code_path = f"{parent}/{name}" if parent else name
+        codes[_guid(code.get("guid"))] = (name, code_path)
+        stack.extend((child, code_path) for child in reversed(code.findall(ns + "Code")))
     return codes
 
 

@@ -9,8 +9,10 @@ offsets point into, and its turns.
 
 from __future__ import annotations
 
+import lzma
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from .textio import read_text
 MAX_XML_BYTES = 64 * 1024 * 1024
 #: Largest file read at all.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+_CHUNK = 1024 * 1024
+#: What the zipfile module raises on a damaged archive (names that are not UTF-8, corrupt streams...).
+ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError, zlib.error, lzma.LZMAError)
 
 TRANSCRIPT_SUFFIXES = (".txt", ".docx", ".odt", ".vtt", ".srt", ".textgrid", ".trs")
 
@@ -86,10 +91,10 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
-def _zip_part(path: Path, name: str) -> bytes:
+def _zip_part(path: Path, name: str) -> bytearray:
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except ZIP_ERRORS:
         raise InputError(f"{path}: not a valid {path.suffix} file (it is not a ZIP archive, or it is truncated)") from None
     with archive:
         try:
@@ -98,13 +103,18 @@ def _zip_part(path: Path, name: str) -> bytes:
             raise InputError(f"{path}: not a valid {path.suffix} file (no {name} inside)") from None
         if info.file_size > MAX_XML_BYTES:
             raise InputError(f"{path}: {name} is too large once uncompressed ({info.file_size // 2**20} MiB)")
+        if info.flag_bits & 0x1:
+            raise InputError(f"{path}: {name} is encrypted (password-protected); save the file without a password")
+        data = bytearray()
         try:
             with archive.open(info) as handle:
-                data = handle.read(MAX_XML_BYTES + 1)
-        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as error:
+                # in chunks, so that an archive lying about its sizes is stopped at the limit
+                while chunk := handle.read(min(_CHUNK, MAX_XML_BYTES + 1 - len(data))):
+                    data += chunk
+                    if len(data) > MAX_XML_BYTES:
+                        raise InputError(f"{path}: {name} is too large once uncompressed")
+        except ZIP_ERRORS as error:
             raise InputError(f"{path}: damaged archive ({error})") from None
-        if len(data) > MAX_XML_BYTES:
-            raise InputError(f"{path}: {name} is too large once uncompressed")
         return data
 
 
@@ -136,26 +146,50 @@ def _read_docx(path: Path) -> Document:
     return Document(path.stem, raw, speakers.find_turns(raw), str(path), "docx")
 
 
+def _count(value: str | None, default: int) -> int:
+    """A whole-number attribute, ``default`` when missing or not a number."""
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _odt_spaces(node) -> int:
+    return max(0, _count(node.get(_TEXT_NS + "c"), 1))
+
+
 def _odt_text(node) -> str:
     parts = [node.text or ""]
-    for child in node:
+    # depth first without recursion: a hostile file may nest elements thousands deep
+    stack, tails = [iter(node)], []
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            if tails:
+                parts.append(tails.pop())
+            continue
         tag = child.tag
         if tag == _TEXT_NS + "s":
-            parts.append(" " * int(child.get(_TEXT_NS + "c", "1")))
+            parts.append(" " * _odt_spaces(child))
         elif tag == _TEXT_NS + "tab":
             parts.append("\t")
         elif tag == _TEXT_NS + "line-break":
             parts.append("\n")
-        elif tag in (_TEXT_NS + "note",):
-            pass
-        else:
-            parts.append(_odt_text(child))
+        elif tag != _TEXT_NS + "note":
+            parts.append(child.text or "")
+            stack.append(iter(child))
+            tails.append(child.tail or "")
+            continue
         parts.append(child.tail or "")
     return "".join(parts)
 
 
 def _read_odt(path: Path) -> Document:
     root = _parse_xml(_zip_part(path, "content.xml"), path)
+    spaces = sum(_odt_spaces(node) for node in root.iter(_TEXT_NS + "s"))
+    if spaces > MAX_XML_BYTES:
+        raise InputError(f"{path}: content.xml asks for {spaces} repeated spaces; refused")
     paragraphs = [_odt_text(p) for p in root.iter() if p.tag in (_TEXT_NS + "p", _TEXT_NS + "h")]
     raw = "\n".join(paragraphs)
     return Document(path.stem, raw, speakers.find_turns(raw), str(path), "odt")
@@ -231,6 +265,13 @@ _TG_SHORT_TIER = re.compile(r'"IntervalTier"\s*' + _TG_STRING + r"\s*[\d.eE+-]+\
 _TG_SHORT_INTERVAL = re.compile(r"([\d.eE+-]+)\s+([\d.eE+-]+)\s+" + _TG_STRING)
 
 
+def _seconds(path: Path, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise InputError(f"{path}: '{value}' is not a time in seconds") from None
+
+
 def _read_textgrid(path: Path) -> Document:
     text, encoding = read_text(path)
     if "TextGrid" not in text[:200]:
@@ -242,14 +283,14 @@ def _read_textgrid(path: Path) -> Document:
         for i, tier in enumerate(tiers):
             name = tier.group(1).replace('""', '"')
             for interval in _TG_INTERVAL.finditer(text, tier.end(), bounds[i + 1]):
-                timed.append((float(interval.group(1)), name, interval.group(3).replace('""', '"')))
+                timed.append((_seconds(path, interval.group(1)), name, interval.group(3).replace('""', '"')))
     else:
         short = list(_TG_SHORT_TIER.finditer(text))
         bounds = [m.start() for m in short] + [len(text)]
         for i, tier in enumerate(short):
             name = tier.group(1).replace('""', '"')
             for interval in _TG_SHORT_INTERVAL.finditer(text, tier.end(), bounds[i + 1]):
-                timed.append((float(interval.group(1)), name, interval.group(3).replace('""', '"')))
+                timed.append((_seconds(path, interval.group(1)), name, interval.group(3).replace('""', '"')))
     if not timed:
         raise InputError(f"{path}: no interval tiers with text found in this TextGrid")
     timed.sort(key=lambda item: item[0])
@@ -296,7 +337,7 @@ def _read_trs(path: Path) -> Document:
                 if child.tag == "Who":
                     chunks.setdefault(current, []).append("".join(text_parts))
                     text_parts = []
-                    current = int(child.get("nb", "1")) - 1
+                    current = _count(child.get("nb"), 1) - 1
                 elif child.tag == "Event":
                     text_parts.append(f" [{child.get('desc', '')}] ")
                 text_parts.append(child.tail or "")

@@ -91,19 +91,22 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value) -> str:
-    """A cell a spreadsheet shows as text, never runs: ``=SUM(A1)`` becomes ``'=SUM(A1)``."""
+    """A cell a spreadsheet shows as text, never runs: ``=SUM(A1)`` becomes ``'=SUM(A1)``.
+
+    Text that already starts with quotes before such a character gets one more, so that
+    :func:`restore` gives back exactly what was written."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
+    return "'" + text if _needs_quote(text) else text
 
 
 def restore(cell: str) -> str:
-    """The inverse of :func:`neutralise`, so that text ethos wrote to a CSV reads back exactly
-    (speech starting with a quote then ``=``, ``+``, ``-`` or ``@`` is not a thing)."""
-    if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) and not _is_number(cell[1:]):
-        return cell[1:]
-    return cell
+    """The inverse of :func:`neutralise`, so that text ethos wrote to a CSV reads back exactly."""
+    return cell[1:] if cell.startswith("'") and _needs_quote(cell[1:]) else cell
+
+
+def _needs_quote(text: str) -> bool:
+    unquoted = text.lstrip("'")
+    return unquoted.startswith(_FORMULA_START) and not _is_number(unquoted)
 
 
 def _is_number(text: str) -> bool:
@@ -125,9 +128,12 @@ def write_csv(handle: IO[str], rows: Iterable[dict], columns: Sequence[str], *, 
     if bom:
         handle.write("\ufeff")
     writer = csv.writer(handle, lineterminator="\n")
+    # with "\n" as line end, the writer would leave a lone "\r" unquoted, and readers would end the line there
+    quoting = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([neutralise(row.get(c, "")) for c in columns])
+        cells = [neutralise(row.get(c, "")) for c in columns]
+        (quoting if any("\r" in cell for cell in cells) else writer).writerow(cells)
 
 
 def write_jsonl(handle: IO[str], rows: Iterable[dict]) -> None:
