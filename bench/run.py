@@ -41,6 +41,13 @@ def alternate(a: list[str], b: list[str], repeats: int, env_a=None, env_b=None, 
     return statistics.median(times_a), statistics.median(times_b)
 
 
+def peak_rss(command: list[str]) -> float:
+    """Peak resident memory of a command, in MiB, measured in a fresh parent so no other child counts."""
+    probe = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", probe, *command], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[-1]) / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
 def cfpp_transcripts() -> list[str]:
     files = sorted(str(p) for p in (CORPORA / "cfpp2000").glob("*.txt"))
     if not files:
@@ -99,7 +106,135 @@ def bench_train(repeats: int, work: Path) -> list[tuple[str, float, float, str]]
     return [("train, warm cache (10 candidates x 5 folds, learning curve) vs one bare spaCy pass", t_bare, t_ours, f"{len(rows)} annotated passages of the bundled corpus")]
 
 
-BENCHMARKS = {"lemmatize": bench_lemmatize, "score": bench_score, "train": bench_train}
+def bench_agreement(repeats: int, work: Path) -> list[tuple]:
+    """The agreement command against a bare numpy script computing alpha once, and the bootstrap alone."""
+    import numpy as np
+
+    from ethos.agreement import bootstrap_alpha, value_counts
+
+    annotated = str(ROOT / "data" / "annotated")
+    ours = [ETHOS, "agreement", annotated, "--resamples", "1000", "--format", "json", "-o", str(work / "agreement.json"), "--force"]
+    bare = [sys.executable, str(ROOT / "bench" / "bare_alpha.py"), annotated]
+    fewer = [ETHOS, "agreement", annotated, "--resamples", "100", "--format", "json", "-o", str(work / "agreement.json"), "--force"]
+    runs = max(repeats, 5)  # each run is under a second
+    t_bare, t_ours = alternate(bare, ours, runs)
+    t_fewer, t_more = alternate(fewer, ours, runs)
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 5000)
+    codes = np.where(rng.random((5000, 3)) < 0.8, truth[:, None], rng.integers(0, 3, (5000, 3)))
+    counts = value_counts(codes, 3)
+    times = {100: [], 1000: []}
+    for _ in range(runs):
+        for resamples in times:
+            start = time.perf_counter()
+            bootstrap_alpha(counts, resamples)
+            times[resamples].append(time.perf_counter() - start)
+    return [
+        ("agreement --resamples 1000 vs a bare numpy script computing alpha once", t_bare, t_ours, f"bundled annotations (4 files, 1045 passages, 3 coders + gold); medians of {runs}"),
+        ("agreement --resamples 1000 vs --resamples 100", t_fewer, t_more, f"same; medians of {runs}"),
+        ("bootstrap_alpha, 1000 vs 100 resamples (library, in process)", statistics.median(times[100]), statistics.median(times[1000]), f"5000 units x 3 coders x 3 labels, synthetic; medians of {runs}"),
+    ]
+
+
+def bench_memory(repeats: int, work: Path) -> list[tuple]:
+    """Peak resident memory of score --no-cache against the bare spaCy script on the same passages."""
+    files = cfpp_transcripts()
+    passages = work / "passages.jsonl"
+    subprocess.run([ETHOS, "segment", *files, "-q", "-o", str(passages), "--force"], check=True)
+    n = sum(1 for _ in open(passages))
+    bare = [sys.executable, str(ROOT / "bench" / "bare_spacy.py"), str(passages)]
+    ours = [ETHOS, "score", *files, "-q", "--no-cache", "--model", str(ROOT / "models" / "default"), "--format", "json", "-o", str(work / "scores.json"), "--force"]
+    runs = min(repeats, 2)  # the peak barely moves between runs
+    peaks_bare, peaks_ours = [], []
+    for _ in range(runs):
+        peaks_bare.append(peak_rss(bare))
+        peaks_ours.append(peak_rss(ours))
+    return [("peak RSS, score --no-cache vs bare spaCy", statistics.median(peaks_bare), statistics.median(peaks_ours), f"MiB (max RSS); {n} passages of 11 real interviews (cfpp2000); medians of {runs}", "MiB")]
+
+
+def scale_transcripts() -> list[Path]:
+    """Every distinct real interview under the shared corpora, in a fixed order.
+
+    Left out: the 2 TextGrids of cfpp2000 and the 2 ORFEO versions of CFPP interviews, which are other
+    transcriptions of interviews already in cfpp2000.
+    """
+    files = sorted((CORPORA / "cfpp2000").glob("*.txt")) + sorted((CORPORA / "eslo1").glob("*.trs"))
+    files += sorted(p for p in (CORPORA / "orfeo").glob("*.txt") if not p.name.startswith("cfpp__"))
+    files += sorted((CORPORA / "rhapsodie").glob("Rhap_*.txt"))
+    if not files:
+        sys.exit(f"bench: the real interviews are missing ({CORPORA})")
+    return files
+
+
+def bench_scale(repeats: int, work: Path) -> list[tuple]:
+    """How time grows with the number of transcripts: score --no-cache and the bare spaCy script.
+
+    Sizes 1, 5, 10, every distinct real interview, and 50 (reaching 50 by copying real interviews under
+    other names in a temporary folder). The fixed cost a and the cost per 1,000 passages b are fitted
+    on the sizes made of distinct interviews only: ethos lemmatises each distinct passage once per run,
+    so copies cost it less than the bare script, which lemmatises everything it is given. Time follows
+    words more than passages (15 to 47 words a passage on average, by corpus): rows give both.
+    """
+    import numpy as np
+
+    real = scale_transcripts()
+    folder = work / "scale"
+    folder.mkdir(exist_ok=True)
+    largest = []
+    for i in range(max(50, len(real))):
+        source = real[i % len(real)]
+        target = folder / (source.name if i < len(real) else f"copy{i // len(real)}__{source.name}")
+        if i >= len(real):
+            target.write_bytes(source.read_bytes())
+        largest.append(str(source if i < len(real) else target))
+    sizes = sorted({1, 5, 10, len(real), 50})
+    model = str(ROOT / "models" / "default")
+
+    def commands(files: list[str], n_process: int = 1) -> tuple[list[str], list[str], int, int, int]:
+        passages = work / f"scale-{len(files)}.jsonl"
+        subprocess.run([ETHOS, "segment", *files, "-q", "-o", str(passages), "--force"], check=True)
+        texts = [json.loads(line)["clean"] for line in open(passages, encoding="utf-8")]
+        bare = [sys.executable, str(ROOT / "bench" / "bare_spacy.py"), str(passages), str(n_process)]
+        ours = [ETHOS, "score", *files, "-q", "--no-cache", "--n-process", str(n_process), "--model", model, "--format", "json", "-o", str(work / "scale.json"), "--force"]
+        return bare, ours, len(texts), len(set(texts)), sum(len(text.split()) for text in texts)
+
+    rows, points = [], []
+    for size in sizes:
+        files = largest[:size]
+        bare, ours, n, unique, words = commands(files)
+        runs = 1 if size >= 50 else min(repeats, 2)  # about 8 minutes in all on 2 cores
+        t_bare, t_ours = alternate(bare, ours, runs)
+        if size <= len(real):
+            what = "every distinct real interview" if size == len(real) else f"{size} real interview" + "s" * (size > 1)
+        else:
+            what = f"{len(real)} real interviews and {size - len(real)} copies of them"
+        per = f"s per 1,000 passages: bare {1000 * t_bare / n:.2f}, ethos {1000 * t_ours / n:.2f}"
+        rows.append((f"scale: score --no-cache vs bare spaCy, {size} transcript" + "s" * (size > 1), t_bare, t_ours, f"{what}, {n} passages ({unique} distinct), {words} words; {per}; " + (f"medians of {runs}" if runs > 1 else "1 run")))
+        if size <= len(real):
+            points.append((n, t_bare, t_ours))
+        if size == 50:
+            single = (t_bare, t_ours)
+    x = np.array([n for n, _, _ in points], dtype=float)
+    fit_bare = np.polyfit(x, [t for _, t, _ in points], 1)
+    fit_ours = np.polyfit(x, [t for _, _, t in points], 1)
+    residual = max(max(abs(np.polyval(fit_bare, n) - b), abs(np.polyval(fit_ours, n) - o)) for n, b, o in points)
+    fitted = f"least squares over the {len(points)} sizes of distinct interviews ({', '.join(str(n) for n, _, _ in points)} passages), largest residual {residual:.1f} s"
+    rows.append(("scale fit: fixed cost a of time = a + b x passages", fit_bare[1], fit_ours[1], f"s; {fitted}"))
+    rows.append(("scale fit: b, seconds per 1,000 passages", 1000 * fit_bare[0], 1000 * fit_ours[0], "s; same fit"))
+
+    bare, ours, n, _, _ = commands(largest[:50], n_process=2)
+    t_bare, t_ours = alternate(bare, ours, 1)
+    rows.append(("scale: --n-process 2, 50 transcripts", t_bare, t_ours, f"{n} passages; against 1 process: bare {t_bare / single[0]:.2f}x, ethos {t_ours / single[1]:.2f}x the time; 1 run"))
+    return rows
+
+
+BENCHMARKS = {"lemmatize": bench_lemmatize, "score": bench_score, "train": bench_train, "agreement": bench_agreement, "memory": bench_memory, "scale": bench_scale}
+
+
+def format_row(name: str, a: float, b: float, note: str, unit: str = "s") -> str:
+    cell = (lambda v: f"{v:.0f}") if unit == "MiB" else (lambda v: f"{v:.2f}")
+    return f"| {name} | {cell(a)} | {cell(b)} | {b / a:.2f} | {note} |"
 
 
 def main() -> None:
@@ -113,12 +248,12 @@ def main() -> None:
             rows.extend(BENCHMARKS[name](args.repeats, Path(folder)))
     header = [
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"medians of {args.repeats} alternated runs.",
+        f"medians of {args.repeats} alternated runs unless stated; seconds unless stated.",
         "",
-        "| benchmark | baseline (s) | ethos (s) | ratio | input |",
+        "| benchmark | baseline | ethos | ratio | input |",
         "| --- | ---: | ---: | ---: | --- |",
     ]
-    measured = [f"| {name} | {a:.2f} | {b:.2f} | {b / a:.2f} | {note} |" for name, a, b, note in rows]
+    measured = [format_row(*row) for row in rows]
     print("\n".join(header + measured))
     # rows of benchmarks not run this time are kept from the previous results, marked with their date
     results = ROOT / "bench" / "results.md"

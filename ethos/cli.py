@@ -426,12 +426,12 @@ def codebook_option(function: Callable) -> Callable:
                         help="Codebook (TOML) whose labels coders may use [default: data/codebook.toml if present, else manager, artisan, other].")(function)
 
 
-def read_training_data(data_paths, codebook, quiet: bool, metadata: Path | None = None):
+def read_training_data(data_paths, codebook, quiet: bool, metadata: Path | None = None, *, for_training: bool = True):
     from .codebook import load_codebook
     from .model import name_tokens, training_data
 
     names = name_tokens(metadata) if metadata is not None else None
-    data = training_data(list(data_paths) or [Path("data") / "annotated"], load_codebook(codebook).names, names)
+    data = training_data(list(data_paths) or [Path("data") / "annotated"], load_codebook(codebook).names, names, for_training=for_training)
     if data.ties:
         shown = ", ".join(f"{d}/{p}" for d, p in data.ties[:5]) + (" …" if len(data.ties) > 5 else "")
         warnings.warn(f"{len(data.ties)} passages left out because their coders tie and no gold label settles them: {shown} (adjudicate them with `ethos agreement --disagreements`)")
@@ -582,7 +582,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
 @click.option("--folds", "n_splits", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds of the grouped cross-validation.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-learning-curve", is_flag=True, help="Skip the learning curve (faster).")
-@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), help="Also draw the confusion matrix, per-label F1 and learning curve as PNG files in DIR (created if missing).")
+@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), help="Also draw the confusion matrix, per-label F1 and learning curve as PNG files in DIR (created if missing; files of the same names there are kept unless --force).")
 @codebook_option
 @cache_options
 @output_options
@@ -602,7 +602,7 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir,
       ethos evaluate --data data/annotated --format json -o evaluation.json
       ethos evaluate --plots figures/
     """
-    refuse_existing(force, output)
+    refuse_existing(force, output, *evaluation_plot_files(plots_dir, with_learning_curve=not no_learning_curve))
     from .model import DEFAULT_CANDIDATE, Candidate, evaluate as evaluate_model, read_manifest
     from .nlp import lemma_session
 
@@ -636,17 +636,19 @@ def _features_text(explanation: dict, count: int = 3) -> str:
               help="table for a terminal, json (the contract), csv (one row per passage), html (a readable report, with -o), "
                    "qdpx (a REFI-QDA project for NVivo, ATLAS.ti, MAXQDA..., with -o).")
 @click.option("--top", type=click.IntRange(1, 100), default=5, show_default=True, help="Features listed in each explanation and summary.")
+@click.option("--show-names", is_flag=True, help="In the html report, show people's and places' names, which are masked by default.")
 @segment_options
 @cache_options
 @output_options
 @quiet_option
-def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_words, n_process, cache_dir, no_cache, output, force, quiet):
+def score(paths, model_dir, fmt, top, show_names, interviewers, speakers, max_words, min_words, n_process, cache_dir, no_cache, output, force, quiet):
     """Label each passage of transcripts with the model, and explain the label.
 
     For every passage: the label with the highest decision score, every label's score and
     calibrated probability, and the features that weighed most, exactly (intercept + contributions
     + rest = score). For every transcript: passages and share per label, mean probabilities and the
     features that weighed most. PATH is a transcript or a passage table (.csv, .jsonl with `text`).
+    The html report shows speakers by role and masks proper nouns (people, places) as [nom].
 
     \b
     Examples:
@@ -672,7 +674,7 @@ def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_wor
         lemmatise_with_bar([p.clean for p in inputs.passages], quiet)
         documents = score_documents(model, inputs.passages, top)
         if fmt == "html":
-            page = html_report(model, documents, inputs)
+            page = html_report(model, documents, inputs, mask_names=not show_names)
     with opened_output(output, force) as handle:
         if fmt == "html":
             handle.write(page)
@@ -699,19 +701,32 @@ def score(paths, model_dir, fmt, top, interviewers, speakers, max_words, min_wor
             write_score_table(handle, documents, model.labels)
 
 
-def html_report(model, documents: list[dict], inputs) -> str:
+def html_report(model, documents: list[dict], inputs, *, mask_names: bool = True) -> str:
     """The HTML report of a scoring run (inside the lemma session, whose tokens it highlights)."""
     from .codebook import load_codebook
+    from .names import name_pattern, name_words, titled_names, transcript_name_pattern
     from .nlp import session_lemmas
     from .report import render_report
 
     passages = inputs.passages
     tokens = dict(zip(((p.doc_id, p.passage_id) for p in passages), session_lemmas([p.clean for p in passages])))
+    names = None
+    if mask_names:
+        names = {}
+        for document in documents:
+            doc_id = document["doc_id"]
+            own = [p for p in passages if p.doc_id == doc_id]
+            own_tokens = [tokens[(p.doc_id, p.passage_id)] for p in own]
+            if doc_id in inputs.documents:
+                names[doc_id] = transcript_name_pattern(inputs.documents[doc_id], own, own_tokens)
+            else:  # a passage table: its passages are all there is
+                words = name_words(own_tokens).union(*(titled_names(p.text) for p in own))
+                names[doc_id] = name_pattern(words)
     info = {"labels": model.labels, "created": model.manifest.get("created"), "evaluation": model.manifest.get("evaluation"),
             "candidate": (model.manifest.get("model") or {}).get("candidate")}
     text_step = model.pipeline.named_steps["features"].transformer_list[0][1].named_steps["text"]
     interviewers = {stats.doc_id: stats.interviewers for stats in inputs.stats}
-    return render_report(documents, inputs.documents, interviewers, load_codebook(), info, tokens, text_step.stop_words)
+    return render_report(documents, inputs.documents, interviewers, load_codebook(), info, tokens, text_step.stop_words, names)
 
 
 def write_score_table(handle: IO[str], documents: list[dict], labels: list[str]) -> None:
@@ -801,6 +816,15 @@ def write_plot(draw: Callable, data: dict, path: Path, codebook: Path | None, qu
         click.echo(f"Chart written to {path}", err=True)
 
 
+def evaluation_plot_files(folder: Path | None, *, with_learning_curve: bool) -> list[Path]:
+    """The chart files `evaluate --plots` would write in ``folder``."""
+    from .plots import EVALUATION_FILES
+
+    if folder is None:
+        return []
+    return [folder / name for key, name in EVALUATION_FILES.items() if with_learning_curve or key != "learning_curve"]
+
+
 def write_evaluation_plots(evaluation: dict, folder: Path, codebook: Path | None, quiet: bool) -> None:
     from .codebook import load_codebook
     from .plots import plot_evaluation
@@ -864,7 +888,7 @@ def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot
             warnings.warn("--model is not used for the coders' labels; add --labels model to label the passages with the model")
     source = {"labels": label_source, "paths": [str(p) for p in paths], "metadata": str(metadata)}
     if label_source == "coded":
-        data = read_training_data(paths, codebook, quiet)
+        data = read_training_data(paths, codebook, quiet, for_training=False)
         doc_ids, labels, label_order = data.groups, data.labels, load_codebook(codebook).names
         source["paths"] = source["paths"] or [str(Path("data") / "annotated")]
     else:

@@ -129,13 +129,15 @@ def _name_pattern(names: frozenset[str]) -> re.Pattern:
     return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])", re.IGNORECASE)
 
 
-def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: set[str] | None = None) -> TrainingData:
+def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: set[str] | None = None, *,
+                  for_training: bool = True) -> TrainingData:
     """The labelled passages of annotation files: gold where adjudicated, else the majority of coders.
 
     Passages whose coders tie are left out and listed in ``ties``; passages with no words left after
     cleaning are listed in ``empty``. ``names`` (the words of the interviewees' pseudonyms, see
     :func:`name_tokens`) are masked from the texts, so that even a name that is also a common word
-    (« Pierre », « pierre ») never becomes a feature.
+    (« Pierre », « pierre ») never becomes a feature. ``for_training`` refuses data a model cannot
+    learn from or be evaluated on: fewer than two labels, or a single interview.
     """
     from .annotations import annotation_files
 
@@ -169,6 +171,11 @@ def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: 
         data.labels.append(label)
         data.sources[source] += 1
     present = [label for label in labels if label in set(data.labels)]
+    if not for_training:
+        if not data.labels:
+            raise AnnotationError("the annotation files hold no labelled passage")
+        data.label_order = present
+        return data
     if len(present) < 2:
         raise AnnotationError("the annotation files give fewer than two labels: a classifier needs passages of at least two labels")
     if len(data.documents) < 2:

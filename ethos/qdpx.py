@@ -25,7 +25,7 @@ from . import __version__
 from .annotations import LABELS
 from .codebook import Codebook
 from .errors import InputError
-from .readers import MAX_FILE_BYTES, MAX_XML_BYTES, TRANSCRIPT_SUFFIXES, ZIP_ERRORS, _parse_xml, _zip_part
+from .readers import MAX_FILE_BYTES, MAX_XML_BYTES, TRANSCRIPT_SUFFIXES, _parse_xml, open_archive, read_member
 from .textio import decode_text
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -61,14 +61,21 @@ def read_project(
     when there is one, else the code's name, with a warning; ``only_mapped`` leaves those codings out.
     """
     path = Path(path)
-    members = _members(path)
-    root = _parse_xml(_zip_part(path, _project_part(path, members)), path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: is a folder, not a .qdpx file")
+    with open_archive(path) as archive:
+        return _read_codings(path, archive, mapping or {}, labels, only_mapped)
+
+
+def _read_codings(path: Path, archive: zipfile.ZipFile, mapping: Mapping[str, str], labels: Sequence[str], only_mapped: bool) -> list[dict]:
+    members = {name.lower(): name for name in archive.namelist()}
+    root = _parse_xml(read_member(archive, path, _project_part(path, members)), path)
     if _local(root.tag) != "Project":
         raise InputError(f"{path}: not a REFI-QDA project (its {PROJECT_PART} holds <{_local(root.tag)}>, not <Project>)")
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     users = {_guid(u.get("guid")): u.get("name") or u.get("id") or _guid(u.get("guid")) for u in root.iter(ns + "User")}
     codes = _codes(root, ns)
-    wanted = {key.strip().casefold(): label for key, label in (mapping or {}).items()}
+    wanted = {key.strip().casefold(): label for key, label in mapping.items()}
     known = {label.casefold(): label for label in labels}
     used_keys: set[str] = set()
     unknown: dict[str, int] = {}
@@ -81,7 +88,7 @@ def read_project(
         selections = [s for s in source.findall(ns + "PlainTextSelection") if s.find(ns + "Coding") is not None]
         if not selections:
             continue
-        text, stem = _source_text(path, members, source, ns)
+        text, stem = _source_text(path, archive, members, source, ns)
         read += len(text)
         if read > MAX_FILE_BYTES:
             raise InputError(f"{path}: the sources' texts add up to more than {MAX_FILE_BYTES // 2**20} Mi characters; refused")
@@ -124,22 +131,22 @@ def read_project(
                              "start": start, "end": end, "note": note, "code": code_path})
     _warn_about(wanted, used_keys, unknown, left_out, empty, labels)
     if not rows and not left_out:
-        warnings.warn(f"{path}: the project has no coded text selections", stacklevel=2)
+        warnings.warn(f"{path}: the project has no coded text selections", stacklevel=3)
     return rows
 
 
 def _warn_about(wanted: dict, used_keys: set, unknown: dict[str, int], left_out: int, empty: int, labels: Sequence[str]) -> None:
     unused = [key for key in wanted if key not in used_keys]
     if unused:
-        warnings.warn(f"no coding uses the mapped code{'s' if len(unused) > 1 else ''} {', '.join(unused)}", stacklevel=3)
+        warnings.warn(f"no coding uses the mapped code{'s' if len(unused) > 1 else ''} {', '.join(unused)}", stacklevel=4)
     if unknown:
         shown = ", ".join(list(unknown)[:8]) + (" …" if len(unknown) > 8 else "")
         warnings.warn(f"{sum(unknown.values())} codings have codes that are neither mapped nor codebook labels ({', '.join(labels)}): "
-                      f"{shown}; their label is the code's name (map them with --map CODE=LABEL, or leave them out with --only-mapped)", stacklevel=3)
+                      f"{shown}; their label is the code's name (map them with --map CODE=LABEL, or leave them out with --only-mapped)", stacklevel=4)
     if left_out:
-        warnings.warn(f"{left_out} codings left out: their codes are neither mapped nor codebook labels", stacklevel=3)
+        warnings.warn(f"{left_out} codings left out: their codes are neither mapped nor codebook labels", stacklevel=4)
     if empty:
-        warnings.warn(f"{empty} empty selections left out", stacklevel=3)
+        warnings.warn(f"{empty} empty selections left out", stacklevel=4)
 
 
 def _local(tag: str) -> str:
@@ -149,19 +156,6 @@ def _local(tag: str) -> str:
 def _guid(value: str | None) -> str:
     """GUIDs compare without case or braces (the standard allows ``{...}``)."""
     return (value or "").strip().strip("{}").lower()
-
-
-def _members(path: Path) -> dict[str, str]:
-    """The archive's member names, keyed by their lower-case form."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file" if not path.exists() else f"{path}: is a folder, not a .qdpx file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: file too large ({path.stat().st_size // 2**20} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return {name.lower(): name for name in archive.namelist()}
-    except ZIP_ERRORS:
-        raise InputError(f"{path}: not a valid .qdpx file (it is not a ZIP archive, or it is truncated)") from None
 
 
 def _project_part(path: Path, members: dict[str, str]) -> str:
@@ -189,7 +183,7 @@ def _codes(root, ns: str) -> dict[str, tuple[str, str]]:
     return codes
 
 
-def _source_text(path: Path, members: dict[str, str], source, ns: str) -> tuple[str, str | None]:
+def _source_text(path: Path, archive: zipfile.ZipFile, members: dict[str, str], source, ns: str) -> tuple[str, str | None]:
     """The plain text of a source, and the stem of its text file when it has one."""
     label = source.get("name") or source.get("guid") or "?"
     inline = source.find(ns + "PlainTextContent")
@@ -199,7 +193,7 @@ def _source_text(path: Path, members: dict[str, str], source, ns: str) -> tuple[
     if not reference:
         raise InputError(f"{path}: source '{label}' has neither PlainTextContent nor a plainTextPath")
     member = _internal_member(path, members, label, reference)
-    text, _ = decode_text(_zip_part(path, member), source=f"{path}: {member}")
+    text, _ = decode_text(read_member(archive, path, member), source=f"{path}: {member}")
     return text, PurePath(member).stem
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import lzma
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -27,6 +29,12 @@ from .textio import read_text
 MAX_XML_BYTES = 64 * 1024 * 1024
 #: Largest file read at all.
 MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Most members a .docx/.odt/.qdpx archive may hold: a Word file has a few dozen, a REFI-QDA project one
+#: per source; listing millions of them would take gigabytes before a single byte is read.
+MAX_ZIP_MEMBERS = 50_000
+_EOCD = struct.Struct("<4sHHHHIIH")
+_ZIP64_LOCATOR = struct.Struct("<4sIQI")
+_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
 _CHUNK = 1024 * 1024
 #: What the zipfile module raises on a damaged archive (names that are not UTF-8, corrupt streams...).
 ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError, zlib.error, lzma.LZMAError)
@@ -91,31 +99,80 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
-def _zip_part(path: Path, name: str) -> bytearray:
+def _declared_members(handle: IO[bytes]) -> int | None:
+    """The number of members a ZIP archive declares in its end record, read without parsing its
+    directory (``None`` when there is no end record: zipfile then says what is wrong)."""
+    handle.seek(0, 2)
+    size = handle.tell()
+    tail_size = min(size, _EOCD.size + 0xFFFF)  # the record, then a comment of up to 64 KiB
+    handle.seek(size - tail_size)
+    tail = handle.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return None
+    members, directory_size = _EOCD.unpack_from(tail, at)[4:6]
+    if members != 0xFFFF and directory_size != 0xFFFFFFFF:
+        return members
+    locator = tail[at - _ZIP64_LOCATOR.size: at] if at >= _ZIP64_LOCATOR.size else b""
+    if not locator.startswith(b"PK\x06\x07"):
+        return members
+    handle.seek(_ZIP64_LOCATOR.unpack(locator)[2])
+    record = handle.read(_ZIP64_EOCD.size)
+    if len(record) < _ZIP64_EOCD.size or not record.startswith(b"PK\x06\x06"):
+        return None
+    return _ZIP64_EOCD.unpack(record)[7]
+
+
+def open_archive(path: Path) -> zipfile.ZipFile:
+    """A .docx, .odt or .qdpx file as a ZIP archive, refused before its directory is read when it is
+    not one, is larger than :data:`MAX_FILE_BYTES` or declares more than :data:`MAX_ZIP_MEMBERS`
+    members (each costs memory and time to list)."""
+    kind = path.suffix or "ZIP"
     try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, 2)
+            if size > MAX_FILE_BYTES:
+                raise InputError(f"{path}: file too large ({size // 2**20} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+            members = _declared_members(handle)
+        if members is not None and members > MAX_ZIP_MEMBERS:
+            raise InputError(f"{path}: the archive declares {members:,} members (the limit is {MAX_ZIP_MEMBERS:,}); refused")
         archive = zipfile.ZipFile(path)
-    except ZIP_ERRORS:
-        raise InputError(f"{path}: not a valid {path.suffix} file (it is not a ZIP archive, or it is truncated)") from None
-    with archive:
-        try:
-            info = archive.getinfo(name)
-        except KeyError:
-            raise InputError(f"{path}: not a valid {path.suffix} file (no {name} inside)") from None
-        if info.file_size > MAX_XML_BYTES:
-            raise InputError(f"{path}: {name} is too large once uncompressed ({info.file_size // 2**20} MiB)")
-        if info.flag_bits & 0x1:
-            raise InputError(f"{path}: {name} is encrypted (password-protected); save the file without a password")
-        data = bytearray()
-        try:
-            with archive.open(info) as handle:
-                # in chunks, so that an archive lying about its sizes is stopped at the limit
-                while chunk := handle.read(min(_CHUNK, MAX_XML_BYTES + 1 - len(data))):
-                    data += chunk
-                    if len(data) > MAX_XML_BYTES:
-                        raise InputError(f"{path}: {name} is too large once uncompressed")
-        except ZIP_ERRORS as error:
-            raise InputError(f"{path}: damaged archive ({error})") from None
-        return data
+    except InputError:
+        raise
+    except (*ZIP_ERRORS, struct.error):
+        raise InputError(f"{path}: not a valid {kind} file (it is not a ZIP archive, or it is truncated)") from None
+    if len(archive.infolist()) > MAX_ZIP_MEMBERS:  # an end record may lie: zipfile counts what it read
+        archive.close()
+        raise InputError(f"{path}: the archive holds more than {MAX_ZIP_MEMBERS:,} members; refused")
+    return archive
+
+
+def read_member(archive: zipfile.ZipFile, path: Path, name: str) -> bytearray:
+    """One member of an open archive, uncompressed, refused past :data:`MAX_XML_BYTES` (zip bombs)."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        raise InputError(f"{path}: not a valid {path.suffix} file (no {name} inside)") from None
+    if info.file_size > MAX_XML_BYTES:
+        raise InputError(f"{path}: {name} is too large once uncompressed ({info.file_size // 2**20} MiB)")
+    if info.flag_bits & 0x1:
+        raise InputError(f"{path}: {name} is encrypted (password-protected); save the file without a password")
+    data = bytearray()
+    try:
+        with archive.open(info) as handle:
+            # in chunks, so that an archive lying about its sizes is stopped at the limit
+            while chunk := handle.read(min(_CHUNK, MAX_XML_BYTES + 1 - len(data))):
+                data += chunk
+                if len(data) > MAX_XML_BYTES:
+                    raise InputError(f"{path}: {name} is too large once uncompressed")
+    except ZIP_ERRORS as error:
+        raise InputError(f"{path}: damaged archive ({error})") from None
+    return data
+
+
+def _zip_part(path: Path, name: str) -> bytearray:
+    with open_archive(path) as archive:
+        return read_member(archive, path, name)
 
 
 def _parse_xml(data: bytes, path: Path):

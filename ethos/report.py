@@ -12,10 +12,11 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .codebook import Codebook
 from .features import feature_lemma, kept_tokens
+from .names import MASK, mask_names
 from .speakers import fold
 
 STYLE = """
@@ -49,6 +50,7 @@ section.document { background: var(--paper); border: 1px solid var(--line); bord
 .passage.unsure .badge { opacity: .65; }
 mark { background: none; color: inherit; border-bottom: 2px solid; padding: 0 1px; cursor: help; }
 mark.against { border-bottom-style: dotted; }
+.name { font: 600 12px/1 system-ui, sans-serif; color: var(--muted); letter-spacing: .02em; }
 footer { max-width: 980px; margin: 0 auto 40px; padding: 0 24px; }
 @media print { body { background: #fff; } section.document { border: none; padding: 0; } nav { display: none; } }
 """
@@ -86,10 +88,30 @@ def highlights(tokens, features: Sequence[dict], keep_stop_words: bool = True) -
     return sorted(found.values(), key=lambda h: -len(h.word))
 
 
-def _mark_words(text: str, marks: Sequence[Highlight], colour: str) -> str:
+Escape = Callable[[str], str]
+
+
+def concealing(pattern: re.Pattern | None) -> Escape:
+    """HTML escaping that also masks the names ``pattern`` finds (see :mod:`ethos.names`)."""
+    if pattern is None:
+        return html.escape
+
+    def escape(text: str) -> str:
+        pieces, position = [], 0
+        for start, end in mask_names(text, pattern):
+            pieces.append(html.escape(text[position:start]))
+            pieces.append(f'<span class="name" title="nom propre masqué">{MASK}</span>')
+            position = end
+        pieces.append(html.escape(text[position:]))
+        return "".join(pieces)
+
+    return escape
+
+
+def _mark_words(text: str, marks: Sequence[Highlight], colour: str, escape: Escape = html.escape) -> str:
     """``text`` escaped, with every occurrence of the highlighted words wrapped in ``<mark>``."""
     if not marks:
-        return html.escape(text)
+        return escape(text)
     by_word = {}
     patterns = []
     for mark in marks:
@@ -102,12 +124,12 @@ def _mark_words(text: str, marks: Sequence[Highlight], colour: str) -> str:
         mark = by_word.get(match.group(0).replace("’", "'").casefold())
         if mark is None:
             continue
-        pieces.append(html.escape(text[position:match.start()]))
+        pieces.append(escape(text[position:match.start()]))
         against = " against" if mark.contribution < 0 else ""
         hover = f"{mark.feature} : {mark.contribution:+.3f}"
-        pieces.append(f'<mark class="w{against}" style="border-color:{colour}" title="{html.escape(hover)}">{html.escape(match.group(0))}</mark>')
+        pieces.append(f'<mark class="w{against}" style="border-color:{colour}" title="{html.escape(hover)}">{escape(match.group(0))}</mark>')
         position = match.end()
-    pieces.append(html.escape(text[position:]))
+    pieces.append(escape(text[position:]))
     return "".join(pieces)
 
 
@@ -115,7 +137,7 @@ def _label_style(codebook: Codebook) -> dict[str, tuple[str, str]]:
     return {label.name: (label.title_fr or label.name, label.colour or "#777777") for label in codebook.labels}
 
 
-def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], styles) -> str:
+def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], styles, escape: Escape = html.escape) -> str:
     title, colour = styles.get(record["label"], (record["label"], "#777777"))
     probability = record["probability"]
     unsure = " unsure" if probability < 0.6 else ""
@@ -123,7 +145,7 @@ def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], style
     hover = f"{record['passage_id']} : {title}, probabilité {probability:.0%}. Ont pesé : {listed}"
     badge = f'<span class="badge" style="background:{colour}">{html.escape(title)} {probability:.0%}</span>'
     return (f'<span class="passage{unsure}" id="{html.escape(record["doc_id"])}-{html.escape(record["passage_id"])}" '
-            f'style="border-color:{colour};background:{colour}14" title="{html.escape(hover)}">{badge}{_mark_words(raw_text, marks, colour)}</span>')
+            f'style="border-color:{colour};background:{colour}14" title="{html.escape(hover)}">{badge}{_mark_words(raw_text, marks, colour, escape)}</span>')
 
 
 def _summary_html(summary: dict, styles) -> str:
@@ -146,9 +168,11 @@ def _summary_html(summary: dict, styles) -> str:
 
 
 def render_report(documents: Sequence[dict], sources: dict, interviewers: dict[str, list[str]], codebook: Codebook,
-                  model_info: dict, tokens_by_passage: dict, keep_stop_words: bool = True) -> str:
+                  model_info: dict, tokens_by_passage: dict, keep_stop_words: bool = True,
+                  names: dict[str, re.Pattern | None] | None = None) -> str:
     """The whole page. ``sources`` maps doc_id to its ``Document`` (absent for passage tables);
-    ``tokens_by_passage`` maps (doc_id, passage_id) to the passage's tokens, for highlighting."""
+    ``tokens_by_passage`` maps (doc_id, passage_id) to the passage's tokens, for highlighting;
+    ``names`` maps doc_id to the pattern of the names to mask in it (``None``: names are shown)."""
     styles = _label_style(codebook)
     legend = "".join(
         f'<span title="{html.escape(label.definition.split(". ")[0] if label.definition else "")}"><span class="swatch" style="background:{styles[label.name][1]}"></span>'
@@ -162,7 +186,8 @@ def render_report(documents: Sequence[dict], sources: dict, interviewers: dict[s
             p["passage_id"]: highlights(tokens_by_passage.get((p["doc_id"], p["passage_id"]), []), p["explanation"]["features"], keep_stop_words)
             for p in document["passages"]
         }
-        body = _document_body(document, sources.get(document["doc_id"]), interviewers.get(document["doc_id"], []), marks, styles)
+        escape = concealing((names or {}).get(document["doc_id"]))
+        body = _document_body(document, sources.get(document["doc_id"]), interviewers.get(document["doc_id"], []), marks, styles, escape)
         sections.append(
             f'<section class="document" id="doc-{html.escape(document["doc_id"])}"><h2>{html.escape(document["doc_id"])}</h2>'
             f'<p class="meta">{document["summary"]["passages"]} passages de la personne interviewée</p>'
@@ -178,17 +203,18 @@ def render_report(documents: Sequence[dict], sources: dict, interviewers: dict[s
         f'<header><h1>Ethos des cadres, passage par passage</h1>'
         f'<p class="meta">Modèle {html.escape(str(model_info.get("candidate", "")))}, entraîné le {html.escape(str(model_info.get("created", "")))}{figure}. '
         "Chaque passage porte l'étiquette dont le score est le plus haut et sa probabilité ; les mots soulignés sont ceux qui ont le plus pesé "
-        "(survolez-les pour voir leur contribution ; en pointillé, ceux qui ont pesé contre).</p>"
+        "(survolez-les pour voir leur contribution ; en pointillé, ceux qui ont pesé contre)."
+        + (f" Les noms propres (personnes, lieux, institutions) sont masqués : {MASK}." if names else "") + "</p>"
         f'<div class="legend">{legend}</div><nav>{nav}</nav></header><main>{"".join(sections)}</main>'
         '<footer><p class="note">Produit par ethos, hors ligne. Les étiquettes sont des propositions d\'un modèle statistique : '
         "elles aident à lire, elles ne remplacent pas le codage.</p></footer></body></html>\n"
     )
 
 
-def _document_body(document: dict, source, interviewers: list[str], marks: dict, styles) -> str:
+def _document_body(document: dict, source, interviewers: list[str], marks: dict, styles, escape: Escape = html.escape) -> str:
     passages = sorted(document["passages"], key=lambda p: p["start"])
     if source is None:  # a passage table: the passages alone, in order
-        return "".join(f'<p class="turn">{_passage_html(p, p["text"], marks[p["passage_id"]], styles)}</p>' for p in passages)
+        return "".join(f'<p class="turn">{_passage_html(p, p["text"], marks[p["passage_id"]], styles, escape)}</p>' for p in passages)
     raw = source.raw
     folded = {fold(name) for name in interviewers}
     # speakers are shown by role, never by name: a report must not carry people's names
@@ -200,17 +226,17 @@ def _document_body(document: dict, source, interviewers: list[str], marks: dict,
         role = ("Enquêteur·rice" if fold(turn.speaker) in folded else roles.get(fold(turn.speaker), "")) if turn.speaker else ""
         speaker = f'<span class="speaker">{role}</span>' if role else ""
         if turn.speaker and fold(turn.speaker) in folded:
-            out.append(f'<p class="turn interviewer">{speaker}{html.escape(raw[turn.start:turn.end].strip())}</p>')
+            out.append(f'<p class="turn interviewer">{speaker}{escape(raw[turn.start:turn.end].strip())}</p>')
             continue
         pieces, position = [], turn.start
         while index < len(passages) and passages[index]["start"] < turn.end:
             passage = passages[index]
             if passage["start"] >= position:
-                pieces.append(html.escape(raw[position:passage["start"]]))
-                pieces.append(_passage_html(passage, raw[passage["start"]:passage["end"]], marks[passage["passage_id"]], styles))
+                pieces.append(escape(raw[position:passage["start"]]))
+                pieces.append(_passage_html(passage, raw[passage["start"]:passage["end"]], marks[passage["passage_id"]], styles, escape))
                 position = passage["end"]
             index += 1
-        pieces.append(html.escape(raw[position:turn.end]))
+        pieces.append(escape(raw[position:turn.end]))
         text = "".join(pieces).strip()
         if text:
             out.append(f'<p class="turn">{speaker}{text}</p>')

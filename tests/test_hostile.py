@@ -365,6 +365,76 @@ def test_selections_of_a_project_cannot_multiply_its_text(tmp_path):
         tracemalloc.stop()
 
 
+def many_members(path: Path, count: int, first: tuple[str, bytes], declared: int | None = None) -> Path:
+    """An archive of ``first`` and ``count - 1`` empty members, its end record declaring ``declared``
+    members (the truth by default); written by hand, so ``count`` can be large and the record can lie."""
+    local, central = [], []
+    offset = 0
+    for n in range(count):
+        name, data = first if n == 0 else (f"m/{n}", b"")
+        encoded, crc = name.encode(), zlib.crc32(data)
+        header = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, len(data), len(data), len(encoded), 0) + encoded + data
+        central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, len(data), len(data),
+                                   len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+        local.append(header)
+        offset += len(header)
+    directory = b"".join(central)
+    declared = count if declared is None else declared
+    if declared < 0xFFFF:
+        end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, declared, declared, len(directory), offset, 0)
+    else:  # the ZIP64 end record and its locator, the classic record's fields set to "see ZIP64"
+        zip64 = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, declared, declared, len(directory), offset)
+        locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, offset + len(directory), 1)
+        end = zip64 + locator + struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    path.write_bytes(b"".join(local) + directory + end)
+    return path
+
+
+@pytest.mark.parametrize("name, part, read", [("ent.docx", "word/document.xml", read_transcript), ("projet.qdpx", "project.qde", read_project)])
+def test_archives_with_too_many_members_are_refused_before_they_are_listed(tmp_path, name, part, read, monkeypatch):
+    """Listing a member costs about a kilobyte and a few microseconds: an archive of millions of tiny
+    members would take gigabytes before anything is read. The end record's count is checked first,
+    and zipfile's own count after, should the record lie."""
+    import ethos.readers as readers
+
+    declared = readers.MAX_ZIP_MEMBERS + 1
+    for claimed in (declared, 3_000_000):  # a classic end record, then a ZIP64 one
+        path = many_members(tmp_path / name, 2, (part, b"<a/>"), declared=claimed)
+        with pytest.raises(EthosError) as refused:
+            read(path)
+        assert str(refused.value) == f"{path}: the archive declares {claimed:,} members (the limit is {readers.MAX_ZIP_MEMBERS:,}); refused"
+    monkeypatch.setattr(readers, "MAX_ZIP_MEMBERS", 50)
+    lying = many_members(tmp_path / name, 51, (part, b"<a/>"), declared=3)
+    with pytest.raises(EthosError, match=r"the archive holds more than 50 members; refused$"):
+        read(lying)
+    fine = many_members(tmp_path / ("fine" + Path(name).suffix), 50, (part, b"<a/>"))
+    with pytest.raises(EthosError) as other:  # within the limit: read, and refused for what it holds
+        read(fine)
+    assert "members" not in str(other.value)
+
+
+def test_a_project_is_opened_once_however_many_sources_it_has(tmp_path, monkeypatch):
+    """Each opening lists the whole archive: opening it again for every source would be quadratic."""
+    import ethos.qdpx
+
+    sources = "".join(f'<TextSource guid="s{n}" name="ent{n:03}" plainTextPath="internal://t{n}.txt"><PlainTextSelection guid="p{n}" startPosition="0" '
+                      f'endPosition="3"><Coding creatingUser="u1"><CodeRef targetGUID="c1"/></Coding></PlainTextSelection></TextSource>' for n in range(300))
+    qde = QDE_WITH_SOURCE.decode()
+    qde = qde[: qde.index("<Sources>") + len("<Sources>")] + sources + "</Sources></Project>"
+    path = tmp_path / "many_sources.qdpx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("project.qde", qde)
+        for n in range(300):
+            archive.writestr(f"sources/t{n}.txt", f"oui {n}")
+    openings = []
+    opener = ethos.qdpx.open_archive
+    monkeypatch.setattr(ethos.qdpx, "open_archive", lambda p: openings.append(p) or opener(p))
+    rows = read_project(path)
+    assert openings == [path]
+    assert [row["text"] for row in rows[:3]] == ["oui", "oui", "oui"] and len(rows) == 300
+    assert rows[42]["doc_id"] == "ent042"
+
+
 def test_deep_nesting_and_encrypted_members(tmp_path):
     """Elements nested thousands deep are read without recursion; an encrypted member is named as such."""
     deep = 5000

@@ -89,6 +89,26 @@ def test_evaluate_plots_through_the_command_line(trained_model, small_annotation
     assert ("matplotlib.pyplot" in sys.modules) == pyplot_before  # drawn without pyplot: no window, no global backend
 
 
+def test_evaluate_plots_never_replace_charts_without_force(trained_model, small_annotations, tmp_path):
+    kept = tmp_path / "f1_per_label.png"
+    kept.write_bytes(b"a chart from last year's paper")
+    result = run("evaluate", "--data", small_annotations, "--model", trained_model, "--folds", "3", "--no-learning-curve", "--plots", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {kept} exists; use --force to overwrite it\n"
+    assert result.stdout == ""  # refused before any work
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f1_per_label.png"]
+    assert kept.read_bytes() == b"a chart from last year's paper"
+    (tmp_path / "learning_curve.png").write_bytes(b"not drawn with --no-learning-curve, so not in the way")
+    kept.unlink()
+    result = run("evaluate", "--data", small_annotations, "--model", trained_model, "--folds", "3", "--no-learning-curve", "--plots", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "learning_curve.png").read_bytes() == b"not drawn with --no-learning-curve, so not in the way"
+    kept.write_bytes(b"old")
+    result = run("evaluate", "--data", small_annotations, "--model", trained_model, "--folds", "3", "--no-learning-curve", "--plots", tmp_path, "--force")
+    assert result.exit_code == 0, result.output
+    assert_sensible(kept)
+
+
 def test_features_plot_and_no_writing_over_without_force(trained_model, tmp_path):
     target = tmp_path / "features.png"
     target.write_bytes(b"precious")

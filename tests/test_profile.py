@@ -275,3 +275,24 @@ def test_coded_labels_need_annotation_files():
     result = run("profile", ROOT / "data" / "transcripts" / "ent01.txt", "--labels", "coded", "--metadata", METADATA)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and "ent01.txt: not a table" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_single_coded_interview_is_profiled(tmp_path):
+    """A profile needs no cross-validation: one interview, even coded with one label, is profiled."""
+    one = tmp_path / "ent05.csv"
+    with open(ANNOTATED / "gold.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["doc_id"] == "ent05"]
+    with open(one, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run("profile", one, "--metadata", METADATA, "--format", "json", "--resamples", 100, "-q")
+    assert result.exit_code == 0, result.output
+    [document] = json.loads(result.stdout)["documents"]
+    counts = {label: sum(row["label"] == label for row in rows) for label in LABELS}
+    assert document["doc_id"] == "ent05" and document["passages"] == len(rows)
+    assert {label: document["labels"][label]["share"] for label in LABELS} == pytest.approx({label: n / len(rows) for label, n in counts.items()})
+    empty = tmp_path / "empty.csv"
+    empty.write_text("doc_id,passage_id,text,label,coder\nent05,p1,[rires] (.),other,A\n", encoding="utf-8")
+    result = run("profile", empty, "--metadata", METADATA, "-q")  # its one passage has no words left after cleaning
+    assert result.exit_code == 1 and result.stderr == "Error: the annotation files hold no labelled passage\n"

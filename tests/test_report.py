@@ -43,8 +43,52 @@ def test_every_passage_is_marked_and_the_interviewer_muted(report, trained_model
     assert page.count("<mark ") >= len(passages) // 2
     # the whole transcript is there, in reading order: every interviewee passage's words appear in order
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
-    positions = [text.find(" ".join(p["text"].split()[:6])) for p in passages]
+    starts = [" ".join(p["text"].split()[:6]) for p in passages]
+    positions = [text.find(re.sub("|".join(NAMES), "[nom]", start)) for start in starts]
     assert all(p >= 0 for p in positions) and positions == sorted(positions)
+
+
+def page_text(path) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
+
+
+NAMES = ["Castel", "Dylan", "Sofiane", "Brunel", "Saint-Étienne", "Feurs"]  # the interviewee, two boys, a colleague, two towns
+
+
+def test_names_are_masked_and_nothing_else(report, trained_model, tmp_path):
+    shown = tmp_path / "noms.html"
+    result = run("score", EXAMPLE, "--model", trained_model, "--format", "html", "-o", shown, "-q", "--show-names")
+    assert result.exit_code == 0, result.output
+    masked_text, shown_text = page_text(report), page_text(shown)
+    for name in NAMES:
+        assert name in EXAMPLE.read_text(encoding="utf-8") and name in shown_text
+        assert name not in masked_text and name not in report.read_text(encoding="utf-8"), name  # nor in a title or an attribute
+    for kept in ("DEES", "CAFERUIS", "ASE", "IME", "la directrice", "Alors", "Aujourd’hui"):
+        assert kept in masked_text, kept
+    # masking replaces whole words and nothing else: the shown page, each [nom] standing for one word
+    note = " Les noms propres (personnes, lieux, institutions) sont masqués : [nom]."
+    assert note in masked_text and note not in shown_text
+    pieces = masked_text.replace(note, "").split("[nom]")
+    word = r"([^\s,.;:!?«»()\[\]]+)"
+    masked = re.fullmatch(word.join(re.escape(piece) for piece in pieces), shown_text)
+    assert masked is not None
+    assert sorted(set(masked.groups())) == sorted(NAMES)
+
+
+def test_names_said_only_by_the_interviewer_or_in_a_passage_table_are_masked(trained_model, tmp_path):
+    transcript = tmp_path / "ent.txt"
+    transcript.write_text("Enquêtrice : Bonjour Madame Lemaire, et merci. Vous avez travaillé avec Gaëlle Moreau, je crois ?\n\n"
+                          "Mme Lemaire : Oui, oui, on a monté le projet ensemble, avec toute l'équipe du foyer, pendant deux ans.\n", encoding="utf-8")
+    table = tmp_path / "passages.csv"
+    table.write_text("doc_id;passage_id;text\nent9;p1;Alors avec Mme Roussel on a revu tous les plannings du foyer de Vienne.\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = run("score", transcript, table, "--model", trained_model, "--format", "html", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    text = page_text(out)
+    for name in ("Lemaire", "Gaëlle", "Moreau", "Roussel", "Vienne"):
+        assert name not in text, name
+    assert "Bonjour Madame [nom], et merci" in text and "avec [nom] [nom], je crois" in text
+    assert "Alors avec Mme [nom] on a revu tous les plannings du foyer de [nom]." in text
 
 
 def test_the_page_is_self_contained(report):

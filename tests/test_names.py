@@ -1,0 +1,57 @@
+"""Finding names to mask in reports: proper nouns, capitals inside a sentence, speakers, titles."""
+
+import pytest
+
+from ethos.names import label_words, mask_names, name_pattern, name_words, titled_names
+from ethos.nlp import Token
+
+
+def tokens(*spec):
+    """Tokens from ``"text/POS"`` strings (``*`` after POS for a stop word)."""
+    out, position = [], 0
+    for item in spec:
+        text, pos = item.rsplit("/", 1)
+        out.append(Token(text, text.lower(), pos.rstrip("*"), pos.endswith("*"), position))
+        position += len(text) + 1
+    return out
+
+
+@pytest.mark.parametrize("spec, expected", [
+    # a proper noun, inside a sentence or at its start
+    (["on/PRON*", "a/AUX*", "eu/VERB", "Dylan/PROPN", ",/PUNCT"], {"Dylan"}),
+    (["Sofiane/PROPN", "est/AUX*", "parti/VERB"], {"Sofiane"}),
+    # a capital inside a sentence, whatever the tagger says
+    (["à/ADP*", "Saint-Étienne/NOUN", "et/CCONJ*", "à/ADP*", "Feurs/ADJ"], {"Saint-Étienne", "Feurs"}),
+    # at the start of a sentence: no function word, no word of spoken French, no word also seen in lower case
+    (["Alors/PROPN*", ",/PUNCT", "on/PRON*", "avance/VERB"], set()),
+    (["Bon/PROPN", ",/PUNCT", "ça/PRON*", "tourne/VERB", "./PUNCT", "Ben/PROPN", "oui/ADV"], set()),
+    (["Pierre/PROPN", "fait/VERB", "./PUNCT", "la/DET*", "pierre/NOUN"], set()),
+    (["Pierre/PROPN", "fait/VERB", "./PUNCT", "Bon/PROPN", "./PUNCT"], {"Pierre"}),
+    # one letter is no name (« de A à Z »)
+    (["de/ADP*", "A/NOUN", "à/ADP*", "Z/NOUN"], set()),
+    # nor the particle of a name, which starts sentences too (« Le groupe des ados »)
+    (["avec/ADP*", "Mme/NOUN", "Le/DET*", "Goff/PROPN", "et/CCONJ*", "De/ADP*", "Smet/PROPN"], {"Goff", "Smet"}),
+    # an ordinary capital at the start of a sentence, after a colon or a quotation mark
+    (["Ensuite/ADV", "j'/PRON*", "ai/AUX*", "fait/VERB", ":/PUNCT", "Ça/PRON*", "va/VERB", "«/PUNCT", "Tu/PRON*"], set()),
+    # acronyms, titles and numbers are not names (the title's name is)
+    (["l'/DET*", "ASE/PROPN", "et/CCONJ*", "le/DET*", "CPOM/NOUN", "de/ADP*", "Mme/NOUN", "Roux/PROPN", "Trente-six/NUM"], {"Roux"}),
+    (["bonjour/INTJ", "Madame/NOUN", "Lemaire/PROPN", ",/PUNCT", "merci/INTJ", "Docteur/NOUN"], {"Lemaire"}),
+    # lower-case words are never names, even when tagged so
+    (["la/DET*", "pierre/PROPN"], set()),
+])
+def test_name_words(spec, expected):
+    assert name_words([tokens(*spec)]) == expected
+
+
+def test_label_and_titled_words():
+    assert label_words(["Mme Castel", "Claire (ENQ)", "Enquêtrice", "Speaker 2", "Q", "KH", "M. Le Goff", None]) == {"Castel", "Claire", "Goff"}
+    text = "J'ai vu Monsieur Roux, puis Mme Le Goff et le Dr Martin ; madame la directrice, Mme. Pierre"
+    assert titled_names(text) == {"Roux", "Goff", "Martin", "Pierre"}
+
+
+def test_names_are_masked_with_their_capitals_only():
+    pattern = name_pattern({"Pierre", "Dylan", "Saint-Étienne", "D’Amico"})
+    text = "Pierre, à Saint-Étienne, a ramassé la pierre ; Dylan’s, Dylans, Jean-Pierre, D'Amico et SaintÉtienne."
+    masked = [text[start:end] for start, end in mask_names(text, pattern)]
+    assert masked == ["Pierre", "Saint-Étienne", "Dylan", "D'Amico"]
+    assert name_pattern(set()) is None and mask_names(text, None) == []
