@@ -42,7 +42,9 @@ def alternate(a: list[str], b: list[str], repeats: int, env_a=None, env_b=None, 
 
 
 def peak_rss(command: list[str]) -> float:
-    """Peak resident memory of a command, in MiB, measured in a fresh parent so no other child counts."""
+    """Peak resident memory of a command, in MiB, measured in a fresh parent so no other child counts.
+
+    The largest of the command's own processes, not their sum: with --n-process 2 it would under-count."""
     probe = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     out = subprocess.run([sys.executable, "-c", probe, *command], check=True, capture_output=True, text=True).stdout
     return int(out.split()[-1]) / (1024 * 1024 if sys.platform == "darwin" else 1024)

@@ -674,7 +674,7 @@ def score(paths, model_dir, fmt, top, show_names, interviewers, speakers, max_wo
         lemmatise_with_bar([p.clean for p in inputs.passages], quiet)
         documents = score_documents(model, inputs.passages, top)
         if fmt == "html":
-            page = html_report(model, documents, inputs, mask_names=not show_names)
+            page = html_report(model, documents, inputs, show_names=show_names)
     with opened_output(output, force) as handle:
         if fmt == "html":
             handle.write(page)
@@ -701,27 +701,16 @@ def score(paths, model_dir, fmt, top, show_names, interviewers, speakers, max_wo
             write_score_table(handle, documents, model.labels)
 
 
-def html_report(model, documents: list[dict], inputs, *, mask_names: bool = True) -> str:
+def html_report(model, documents: list[dict], inputs, *, show_names: bool = False) -> str:
     """The HTML report of a scoring run (inside the lemma session, whose tokens it highlights)."""
     from .codebook import load_codebook
-    from .names import name_pattern, name_words, titled_names, transcript_name_pattern
+    from .names import report_name_patterns
     from .nlp import session_lemmas
     from .report import render_report
 
     passages = inputs.passages
     tokens = dict(zip(((p.doc_id, p.passage_id) for p in passages), session_lemmas([p.clean for p in passages])))
-    names = None
-    if mask_names:
-        names = {}
-        for document in documents:
-            doc_id = document["doc_id"]
-            own = [p for p in passages if p.doc_id == doc_id]
-            own_tokens = [tokens[(p.doc_id, p.passage_id)] for p in own]
-            if doc_id in inputs.documents:
-                names[doc_id] = transcript_name_pattern(inputs.documents[doc_id], own, own_tokens)
-            else:  # a passage table: its passages are all there is
-                words = name_words(own_tokens).union(*(titled_names(p.text) for p in own))
-                names[doc_id] = name_pattern(words)
+    names = None if show_names else report_name_patterns(documents, passages, tokens, inputs.documents)
     info = {"labels": model.labels, "created": model.manifest.get("created"), "evaluation": model.manifest.get("evaluation"),
             "candidate": (model.manifest.get("model") or {}).get("candidate")}
     text_step = model.pipeline.named_steps["features"].transformer_list[0][1].named_steps["text"]

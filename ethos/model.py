@@ -173,7 +173,8 @@ def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: 
     present = [label for label in labels if label in set(data.labels)]
     if not for_training:
         if not data.labels:
-            raise AnnotationError("the annotation files hold no labelled passage")
+            tied = f" ({len(data.ties)} passages have coders who tie and no gold label: adjudicate them with `ethos agreement --disagreements`)" if data.ties else ""
+            raise AnnotationError(f"the annotation files hold no labelled passage{tied}")
         data.label_order = present
         return data
     if len(present) < 2:

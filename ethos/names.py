@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from .cleaning import clean
 from .features import TITLES, is_acronym, is_number_word
 from .nlp import Token, session_lemmas
-from .speakers import _INTERVIEWER_NAMES, fold
+from .speakers import INTERVIEWER_NAMES, fold
 
 #: What a masked name shows in a report.
 MASK = "[nom]"
@@ -32,7 +32,7 @@ _CAPITALISED = re.compile(r"^[A-ZÀ-Ý][\w'’-]+$")
 _SPOKEN_WORDS = frozenset("bon ben bah beh bé ouais ouai mouais voilà hein enfin bref allez tiens oh ah eh euh heu hum hm mh mm pff "
                           "dis dites écoute écoutez attends attendez voyez remarquez disons".split())
 #: Words of speaker labels that name a role, not a person.
-_ROLE_WORDS = _INTERVIEWER_NAMES | {"speaker", "locuteur", "locutrice", "interviewe", "interviewee", "intervenant", "intervenante",
+_ROLE_WORDS = INTERVIEWER_NAMES | {"speaker", "locuteur", "locutrice", "interviewe", "interviewee", "intervenant", "intervenante",
                                     "enquete", "enquetee", "participant", "participante", "personne", "reponse"}
 
 
@@ -90,15 +90,16 @@ def titled_names(text: str) -> set[str]:
 
 def name_pattern(words: Iterable[str]) -> re.Pattern | None:
     """A pattern matching any of ``words`` as a whole word, with the same capitals (``None`` for none);
-    an apostrophe in a word matches either apostrophe."""
+    an apostrophe in a word matches either apostrophe, and a hyphen ends a word, since the tagger cuts
+    « Anne-Sophie » in two."""
     words = sorted({w.replace("’", "'") for w in words if w}, key=lambda w: (-len(w), w))
     if not words:
         return None
     alternatives = "|".join(re.escape(w).replace("'", "['’]") for w in words)
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
-def mask_names(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:
+def name_spans(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:
     """The spans of ``text`` that ``pattern`` (see :func:`name_pattern`) says to mask, in order."""
     return [] if pattern is None else [match.span() for match in pattern.finditer(text)]
 
@@ -114,3 +115,23 @@ def transcript_name_pattern(document, passages: Sequence, passage_tokens: Sequen
               if not any(start < t.end and t.start < end for start, end in covered)]
     words |= name_words([*passage_tokens, *session_lemmas([text for text in others if text.strip()])])
     return name_pattern(words)
+
+
+def report_name_patterns(documents: Sequence[dict], passages: Sequence, tokens: dict, sources: dict) -> dict[str, re.Pattern | None]:
+    """The pattern of the names to mask in each scored document (``{"doc_id", ...}``) of a report:
+    from its transcript when ``sources`` has it (doc_id -> :class:`ethos.readers.Document`), else
+    from its passages alone (a passage table). ``tokens`` maps (doc_id, passage_id) to a passage's
+    tokens; the turns no passage covers are lemmatised in the current lemma session."""
+    by_document: dict[str, list] = {}
+    for passage in passages:
+        by_document.setdefault(passage.doc_id, []).append(passage)
+    patterns = {}
+    for document in documents:
+        doc_id = document["doc_id"]
+        own = by_document.get(doc_id, [])
+        own_tokens = [tokens[(p.doc_id, p.passage_id)] for p in own]
+        if doc_id in sources:
+            patterns[doc_id] = transcript_name_pattern(sources[doc_id], own, own_tokens)
+        else:
+            patterns[doc_id] = name_pattern(name_words(own_tokens).union(*(titled_names(p.text) for p in own)))
+    return patterns

@@ -32,6 +32,9 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 #: Most members a .docx/.odt/.qdpx archive may hold: a Word file has a few dozen, a REFI-QDA project one
 #: per source; listing millions of them would take gigabytes before a single byte is read.
 MAX_ZIP_MEMBERS = 50_000
+#: Largest list of members read (the central directory): 8 MiB is some 60,000 members of a real
+#: project, and at most 180,000 of the smallest possible ones, listed in about a second.
+MAX_ZIP_DIRECTORY_BYTES = 8 * 2**20
 _EOCD = struct.Struct("<4sHHHHIIH")
 _ZIP64_LOCATOR = struct.Struct("<4sIQI")
 _ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
@@ -99,49 +102,57 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
-def _declared_members(handle: IO[bytes]) -> int | None:
-    """The number of members a ZIP archive declares in its end record, read without parsing its
-    directory (``None`` when there is no end record: zipfile then says what is wrong)."""
-    handle.seek(0, 2)
-    size = handle.tell()
-    tail_size = min(size, _EOCD.size + 0xFFFF)  # the record, then a comment of up to 64 KiB
-    handle.seek(size - tail_size)
-    tail = handle.read(tail_size)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) - at < _EOCD.size:
+def _declared_directory(handle: IO[bytes]) -> tuple[int, int] | None:
+    """The member count and central directory size a ZIP archive declares, read from its end
+    records as zipfile reads them, without parsing the directory (``None`` when there is no end
+    record: zipfile then says what is wrong)."""
+    size = handle.seek(0, 2)
+    if size < _EOCD.size:
         return None
+    handle.seek(size - _EOCD.size)
+    tail = handle.read(_EOCD.size)
+    at = 0
+    if not (tail.startswith(b"PK\x05\x06") and tail.endswith(b"\0\0")):  # a comment follows the record
+        start = max(size - _EOCD.size - 0xFFFF - 1, 0)
+        handle.seek(start)
+        tail = handle.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _EOCD.size:
+            return None
+    record_at = size - len(tail) + at
     members, directory_size = _EOCD.unpack_from(tail, at)[4:6]
-    if members != 0xFFFF and directory_size != 0xFFFFFFFF:
-        return members
-    locator = tail[at - _ZIP64_LOCATOR.size: at] if at >= _ZIP64_LOCATOR.size else b""
-    if not locator.startswith(b"PK\x06\x07"):
-        return members
-    handle.seek(_ZIP64_LOCATOR.unpack(locator)[2])
-    record = handle.read(_ZIP64_EOCD.size)
-    if len(record) < _ZIP64_EOCD.size or not record.startswith(b"PK\x06\x06"):
-        return None
-    return _ZIP64_EOCD.unpack(record)[7]
+    # a ZIP64 record and its locator, when present, stand just before: zipfile reads them there
+    if record_at >= _ZIP64_LOCATOR.size + _ZIP64_EOCD.size:
+        handle.seek(record_at - _ZIP64_LOCATOR.size - _ZIP64_EOCD.size)
+        zip64, locator = handle.read(_ZIP64_EOCD.size), handle.read(_ZIP64_LOCATOR.size)
+        if locator.startswith(b"PK\x06\x07") and zip64.startswith(b"PK\x06\x06"):
+            members, directory_size = _ZIP64_EOCD.unpack(zip64)[7:9]
+    return members, directory_size
 
 
 def open_archive(path: Path) -> zipfile.ZipFile:
     """A .docx, .odt or .qdpx file as a ZIP archive, refused before its directory is read when it is
-    not one, is larger than :data:`MAX_FILE_BYTES` or declares more than :data:`MAX_ZIP_MEMBERS`
-    members (each costs memory and time to list)."""
+    not one, is larger than :data:`MAX_FILE_BYTES`, or declares more than :data:`MAX_ZIP_MEMBERS`
+    members or a directory larger than :data:`MAX_ZIP_DIRECTORY_BYTES` (each member listed costs
+    memory and time)."""
     kind = path.suffix or "ZIP"
     try:
         with open(path, "rb") as handle:
             size = handle.seek(0, 2)
             if size > MAX_FILE_BYTES:
                 raise InputError(f"{path}: file too large ({size // 2**20} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
-            members = _declared_members(handle)
-        if members is not None and members > MAX_ZIP_MEMBERS:
-            raise InputError(f"{path}: the archive declares {members:,} members (the limit is {MAX_ZIP_MEMBERS:,}); refused")
+            declared = _declared_directory(handle)
+        if declared is not None and declared[0] > MAX_ZIP_MEMBERS:
+            raise InputError(f"{path}: the archive declares {declared[0]:,} members (the limit is {MAX_ZIP_MEMBERS:,}); refused")
+        if declared is not None and declared[1] > MAX_ZIP_DIRECTORY_BYTES:
+            raise InputError(f"{path}: the archive's list of members takes {declared[1] // 2**20:,} MiB "
+                             f"(the limit is {MAX_ZIP_DIRECTORY_BYTES // 2**20} MiB); refused")
         archive = zipfile.ZipFile(path)
     except InputError:
         raise
-    except (*ZIP_ERRORS, struct.error):
+    except ZIP_ERRORS:
         raise InputError(f"{path}: not a valid {kind} file (it is not a ZIP archive, or it is truncated)") from None
-    if len(archive.infolist()) > MAX_ZIP_MEMBERS:  # an end record may lie: zipfile counts what it read
+    if len(archive.infolist()) > MAX_ZIP_MEMBERS:  # a count that lies, in a directory within its bound
         archive.close()
         raise InputError(f"{path}: the archive holds more than {MAX_ZIP_MEMBERS:,} members; refused")
     return archive

@@ -12,11 +12,11 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .codebook import Codebook
 from .features import feature_lemma, kept_tokens
-from .names import MASK, mask_names
+from .names import MASK, name_spans
 from .speakers import fold
 
 STYLE = """
@@ -88,48 +88,44 @@ def highlights(tokens, features: Sequence[dict], keep_stop_words: bool = True) -
     return sorted(found.values(), key=lambda h: -len(h.word))
 
 
-Escape = Callable[[str], str]
+_MASKED = f'<span class="name" title="nom propre masqué">{MASK}</span>'
 
 
-def concealing(pattern: re.Pattern | None) -> Escape:
-    """HTML escaping that also masks the names ``pattern`` finds (see :mod:`ethos.names`)."""
-    if pattern is None:
-        return html.escape
-
-    def escape(text: str) -> str:
-        pieces, position = [], 0
-        for start, end in mask_names(text, pattern):
-            pieces.append(html.escape(text[position:start]))
-            pieces.append(f'<span class="name" title="nom propre masqué">{MASK}</span>')
-            position = end
-        pieces.append(html.escape(text[position:]))
-        return "".join(pieces)
-
-    return escape
+def _escaped(text: str, names: re.Pattern | None = None) -> str:
+    """``text`` escaped for HTML, with the names ``names`` finds masked (see :mod:`ethos.names`)."""
+    return _mark_words(text, (), "", names)
 
 
-def _mark_words(text: str, marks: Sequence[Highlight], colour: str, escape: Escape = html.escape) -> str:
-    """``text`` escaped, with every occurrence of the highlighted words wrapped in ``<mark>``."""
-    if not marks:
-        return escape(text)
-    by_word = {}
-    patterns = []
-    for mark in marks:
-        pattern = re.escape(mark.word).replace("'", "['’]")
-        tail = "" if mark.word.endswith("'") else r"(?![\w])"
-        patterns.append(rf"(?<![\w]){pattern}{tail}")
-        by_word[mark.word.replace("’", "'").casefold()] = mark
+def _mark_words(text: str, marks: Sequence[Highlight], colour: str, names: re.Pattern | None = None) -> str:
+    """``text`` escaped, with the names ``names`` finds masked and every other occurrence of the
+    highlighted words wrapped in ``<mark>``. Names are found in the whole text first, and a word
+    inside one is never highlighted (« pierre » in « Jean-Pierre »), so no highlight splits a name."""
+    spans = [(start, end, None) for start, end in name_spans(text, names)]
+    if marks:
+        by_word = {}
+        patterns = []
+        for mark in marks:
+            pattern = re.escape(mark.word).replace("'", "['’]")
+            tail = "" if mark.word.endswith("'") else r"(?![\w])"
+            patterns.append(rf"(?<![\w]){pattern}{tail}")
+            by_word[mark.word.replace("’", "'").casefold()] = mark
+        masked = list(spans)
+        for match in re.finditer("|".join(patterns), text, flags=re.IGNORECASE):
+            mark = by_word.get(match.group(0).replace("’", "'").casefold())
+            if mark is not None and not any(start < match.end() and match.start() < end for start, end, _ in masked):
+                spans.append((match.start(), match.end(), mark))
+        spans.sort(key=lambda span: span[0])
     pieces, position = [], 0
-    for match in re.finditer("|".join(patterns), text, flags=re.IGNORECASE):
-        mark = by_word.get(match.group(0).replace("’", "'").casefold())
+    for start, end, mark in spans:
+        pieces.append(html.escape(text[position:start]))
         if mark is None:
-            continue
-        pieces.append(escape(text[position:match.start()]))
-        against = " against" if mark.contribution < 0 else ""
-        hover = f"{mark.feature} : {mark.contribution:+.3f}"
-        pieces.append(f'<mark class="w{against}" style="border-color:{colour}" title="{html.escape(hover)}">{escape(match.group(0))}</mark>')
-        position = match.end()
-    pieces.append(escape(text[position:]))
+            pieces.append(_MASKED)
+        else:
+            against = " against" if mark.contribution < 0 else ""
+            hover = f"{mark.feature} : {mark.contribution:+.3f}"
+            pieces.append(f'<mark class="w{against}" style="border-color:{colour}" title="{html.escape(hover)}">{html.escape(text[start:end])}</mark>')
+        position = end
+    pieces.append(html.escape(text[position:]))
     return "".join(pieces)
 
 
@@ -137,7 +133,7 @@ def _label_style(codebook: Codebook) -> dict[str, tuple[str, str]]:
     return {label.name: (label.title_fr or label.name, label.colour or "#777777") for label in codebook.labels}
 
 
-def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], styles, escape: Escape = html.escape) -> str:
+def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], styles, names: re.Pattern | None = None) -> str:
     title, colour = styles.get(record["label"], (record["label"], "#777777"))
     probability = record["probability"]
     unsure = " unsure" if probability < 0.6 else ""
@@ -145,7 +141,7 @@ def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], style
     hover = f"{record['passage_id']} : {title}, probabilité {probability:.0%}. Ont pesé : {listed}"
     badge = f'<span class="badge" style="background:{colour}">{html.escape(title)} {probability:.0%}</span>'
     return (f'<span class="passage{unsure}" id="{html.escape(record["doc_id"])}-{html.escape(record["passage_id"])}" '
-            f'style="border-color:{colour};background:{colour}14" title="{html.escape(hover)}">{badge}{_mark_words(raw_text, marks, colour, escape)}</span>')
+            f'style="border-color:{colour};background:{colour}14" title="{html.escape(hover)}">{badge}{_mark_words(raw_text, marks, colour, names)}</span>')
 
 
 def _summary_html(summary: dict, styles) -> str:
@@ -186,8 +182,8 @@ def render_report(documents: Sequence[dict], sources: dict, interviewers: dict[s
             p["passage_id"]: highlights(tokens_by_passage.get((p["doc_id"], p["passage_id"]), []), p["explanation"]["features"], keep_stop_words)
             for p in document["passages"]
         }
-        escape = concealing((names or {}).get(document["doc_id"]))
-        body = _document_body(document, sources.get(document["doc_id"]), interviewers.get(document["doc_id"], []), marks, styles, escape)
+        body = _document_body(document, sources.get(document["doc_id"]), interviewers.get(document["doc_id"], []), marks, styles,
+                              (names or {}).get(document["doc_id"]))
         sections.append(
             f'<section class="document" id="doc-{html.escape(document["doc_id"])}"><h2>{html.escape(document["doc_id"])}</h2>'
             f'<p class="meta">{document["summary"]["passages"]} passages de la personne interviewée</p>'
@@ -211,10 +207,10 @@ def render_report(documents: Sequence[dict], sources: dict, interviewers: dict[s
     )
 
 
-def _document_body(document: dict, source, interviewers: list[str], marks: dict, styles, escape: Escape = html.escape) -> str:
+def _document_body(document: dict, source, interviewers: list[str], marks: dict, styles, names: re.Pattern | None = None) -> str:
     passages = sorted(document["passages"], key=lambda p: p["start"])
     if source is None:  # a passage table: the passages alone, in order
-        return "".join(f'<p class="turn">{_passage_html(p, p["text"], marks[p["passage_id"]], styles, escape)}</p>' for p in passages)
+        return "".join(f'<p class="turn">{_passage_html(p, p["text"], marks[p["passage_id"]], styles, names)}</p>' for p in passages)
     raw = source.raw
     folded = {fold(name) for name in interviewers}
     # speakers are shown by role, never by name: a report must not carry people's names
@@ -226,17 +222,17 @@ def _document_body(document: dict, source, interviewers: list[str], marks: dict,
         role = ("Enquêteur·rice" if fold(turn.speaker) in folded else roles.get(fold(turn.speaker), "")) if turn.speaker else ""
         speaker = f'<span class="speaker">{role}</span>' if role else ""
         if turn.speaker and fold(turn.speaker) in folded:
-            out.append(f'<p class="turn interviewer">{speaker}{escape(raw[turn.start:turn.end].strip())}</p>')
+            out.append(f'<p class="turn interviewer">{speaker}{_escaped(raw[turn.start:turn.end].strip(), names)}</p>')
             continue
         pieces, position = [], turn.start
         while index < len(passages) and passages[index]["start"] < turn.end:
             passage = passages[index]
             if passage["start"] >= position:
-                pieces.append(escape(raw[position:passage["start"]]))
-                pieces.append(_passage_html(passage, raw[passage["start"]:passage["end"]], marks[passage["passage_id"]], styles, escape))
+                pieces.append(_escaped(raw[position:passage["start"]], names))
+                pieces.append(_passage_html(passage, raw[passage["start"]:passage["end"]], marks[passage["passage_id"]], styles, names))
                 position = passage["end"]
             index += 1
-        pieces.append(escape(raw[position:turn.end]))
+        pieces.append(_escaped(raw[position:turn.end], names))
         text = "".join(pieces).strip()
         if text:
             out.append(f'<p class="turn">{speaker}{text}</p>')

@@ -28,7 +28,8 @@ _EVENT_WORDS = {
 #: Pseudo-speakers some transcription tools write for notes and noises: never speech to analyse.
 PSEUDO_SPEAKERS = {"comments", "comment", "commentaire", "commentaires", "note", "notes", "inconnu", "tous", "all", "unknown", "bruit", "noise"}
 
-_INTERVIEWER_NAMES = {
+#: How interviewers are tagged in speaker labels (folded: no accents, lower case).
+INTERVIEWER_NAMES = {
     "q", "e", "enq", "enqueteur", "enqueteuse", "enquetrice", "int", "interviewer", "intervieweur",
     "intervieweuse", "intervieweuse", "chercheur", "chercheuse", "investigator", "interrogateur",
 }
@@ -50,7 +51,7 @@ def fold(label: str) -> str:
 
 
 def _plausible_label(label: str) -> bool:
-    if _PLACEHOLDER.match(label) or fold(label) in _INTERVIEWER_NAMES:
+    if _PLACEHOLDER.match(label) or fold(label) in INTERVIEWER_NAMES:
         return True
     tokens = re.sub(r"\([^)]*\)", "", label).replace("_", " ").split()
     if not tokens or not (tokens[0][0].isupper() or tokens[0][0].isdigit()):
@@ -116,7 +117,7 @@ def trim_span(raw: str, start: int, end: int) -> tuple[int, int]:
 def is_interviewer_tag(label: str) -> bool:
     """True for labels that name the interviewer's role: ``Enquêteur``, ``Q``, ``E``, ``Claire (ENQ)``."""
     folded = fold(label)
-    return folded in _INTERVIEWER_NAMES or bool(_INTERVIEWER_SUFFIX.search(folded))
+    return folded in INTERVIEWER_NAMES or bool(_INTERVIEWER_SUFFIX.search(folded))
 
 
 def is_question(text: str) -> bool:

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from ethos.cli import main
 from ethos.nlp import Token
-from ethos.report import highlights
+from ethos.names import name_pattern
+from ethos.report import Highlight, _mark_words, highlights
 
 from conftest import ROOT
 
@@ -78,14 +79,14 @@ def test_names_are_masked_and_nothing_else(report, trained_model, tmp_path):
 def test_names_said_only_by_the_interviewer_or_in_a_passage_table_are_masked(trained_model, tmp_path):
     transcript = tmp_path / "ent.txt"
     transcript.write_text("Enquêtrice : Bonjour Madame Lemaire, et merci. Vous avez travaillé avec Gaëlle Moreau, je crois ?\n\n"
-                          "Mme Lemaire : Oui, oui, on a monté le projet ensemble, avec toute l'équipe du foyer, pendant deux ans.\n", encoding="utf-8")
+                          "Mme Lemaire : Oui, oui, on a monté le projet ensemble, avec Anne-Sophie et toute l'équipe du foyer, pendant deux ans.\n", encoding="utf-8")
     table = tmp_path / "passages.csv"
     table.write_text("doc_id;passage_id;text\nent9;p1;Alors avec Mme Roussel on a revu tous les plannings du foyer de Vienne.\n", encoding="utf-8")
     out = tmp_path / "r.html"
     result = run("score", transcript, table, "--model", trained_model, "--format", "html", "-o", out, "-q")
     assert result.exit_code == 0, result.output
     text = page_text(out)
-    for name in ("Lemaire", "Gaëlle", "Moreau", "Roussel", "Vienne"):
+    for name in ("Lemaire", "Gaëlle", "Moreau", "Anne", "Sophie", "Roussel", "Vienne"):
         assert name not in text, name
     assert "Bonjour Madame [nom], et merci" in text and "avec [nom] [nom], je crois" in text
     assert "Alors avec Mme [nom] on a revu tous les plannings du foyer de [nom]." in text
@@ -107,6 +108,16 @@ def test_transcript_text_is_escaped(trained_model, tmp_path):
     page = out.read_text(encoding="utf-8")
     assert "<script" not in page and "<b>" not in page
     assert "&lt;script&gt;" in page and "x&lt;1&gt;" in page and 'id="x&lt;1&gt;-a&amp;b"' in page
+
+
+def test_no_highlight_splits_a_name():
+    names = name_pattern({"Jean-Pierre", "Saint-Étienne", "Sophie"})
+    marks = [Highlight("pierre", "pierre", 0.5), Highlight("saint", "saint", 0.1), Highlight("équipe", "équipe", -0.2)]
+    page = _mark_words("Jean-Pierre a posé la pierre à Saint-Étienne, avec Anne-Sophie & l'équipe.", marks, "#000", names)
+    masked = '<span class="name" title="nom propre masqué">[nom]</span>'
+    assert page == (f'{masked} a posé la <mark class="w" style="border-color:#000" title="pierre : +0.500">pierre</mark> à {masked}, '
+                    f'avec Anne-{masked} &amp; l&#x27;<mark class="w against" style="border-color:#000" title="équipe : -0.200">équipe</mark>.')
+    assert _mark_words("Jean-Pierre & co", marks, "#000") == 'Jean-<mark class="w" style="border-color:#000" title="pierre : +0.500">Pierre</mark> &amp; co'
 
 
 def test_highlights_find_the_words_behind_features():
