@@ -8,11 +8,14 @@ labels. Nothing here ever writes to an annotation file.
 
 from __future__ import annotations
 
+import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from .errors import AnnotationError, InputError
+from .speakers import fold
 from .tables import TABLE_SUFFIXES, read_rows
 
 LABELS = ("manager", "artisan", "other")
@@ -40,12 +43,18 @@ class Coding:
         return (self.doc_id, self.passage_id)
 
 
+def is_scratch_file(path: Path) -> bool:
+    """Hidden files, and the owner files Word and Excel leave beside a document they have open
+    (``~$ent04.docx``), which hold no text: a folder's listing passes over them."""
+    return path.name.startswith((".", "~$"))
+
+
 def annotation_files(paths: Sequence[Path]) -> list[Path]:
     """The annotation files named, a folder standing for every .csv and .jsonl below it."""
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith("."))
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not is_scratch_file(p))
             if not found:
                 raise AnnotationError(f"{path}: no annotation files (.csv, .jsonl) in this folder")
             files.extend(found)
@@ -56,12 +65,13 @@ def annotation_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def read_codings(paths: Sequence[Path], labels: Sequence[str] = LABELS) -> list[Coding]:
+def read_codings(paths: Sequence[Path], labels: Sequence[str] = LABELS, aliases: Mapping[str, str] | None = None) -> list[Coding]:
     """Every coding decision in the files, checked: known labels, required columns, no coder giving
-    two labels to one passage. Errors name the file and line."""
+    two labels to one passage. Errors name the file and line. ``aliases`` (folded spelling -> label,
+    see :attr:`ethos.codebook.Codebook.aliases`) are other names for the labels."""
     codings: list[Coding] = []
     seen: dict[tuple[str, str, str], Coding] = {}
-    allowed = set(labels)
+    allowed = {label: label for label in labels} | {alias: label for alias, label in (aliases or {}).items() if label in labels}
     for path in annotation_files(paths):
         try:
             rows = read_rows(path)
@@ -88,19 +98,52 @@ def read_codings(paths: Sequence[Path], labels: Sequence[str] = LABELS) -> list[
             codings.append(coding)
     if not codings:
         raise AnnotationError("no coding decisions found in the annotation files")
+    _warn_about_mismatches(codings)
     return codings
 
 
-def _coding(path: Path, number: int, row: dict, allowed: set[str]) -> Coding:
+#: Coders that are not people: the model's predictions, as ``score --format qdpx`` and ``agreement --model`` name them.
+MACHINE_CODERS = ("ethos", "model")
+
+
+def _letters(text: str) -> str:
+    """A passage's words without case, spacing, punctuation or typography, to compare two copies of it."""
+    return "".join(character for character in unicodedata.normalize("NFC", text).casefold() if character.isalnum())
+
+
+def _warn_about_mismatches(codings: Sequence[Coding]) -> None:
+    texts: dict[tuple[str, str], tuple[str, Coding]] = {}
+    differing: dict[tuple[str, str], tuple[Coding, Coding]] = {}
+    for coding in codings:
+        text = _letters(coding.text)
+        if not text:
+            continue
+        first = texts.setdefault(coding.unit, (text, coding))
+        if first[0] != text:
+            differing.setdefault(coding.unit, (first[1], coding))
+    differing = list(differing.values())
+    if differing:
+        shown = ", ".join(f"({a.doc_id}, {a.passage_id}) in {a.source} and {b.source}" for a, b in differing[:3])
+        warnings.warn(f"{len(differing)} passage{'s have' if len(differing) > 1 else ' has'} different texts under the same doc_id and passage_id: {shown}"
+                      f"{' …' if len(differing) > 3 else ''}; they are compared as one passage: check that the files were cut the same way",
+                      stacklevel=3)
+    machines = [coder for coder in dict.fromkeys(c.coder for c in codings) if coder.lower() in MACHINE_CODERS]
+    if machines:
+        warnings.warn(f"coder {', '.join(repr(m) for m in machines)} holds a model's predictions, not a person's coding "
+                      "(rename the coder once you have checked and corrected them)", stacklevel=3)
+
+
+def _coding(path: Path, number: int, row: dict, allowed: dict[str, str]) -> Coding:
     def field(name: str) -> str:
         return (row.get(name) or "").strip()
 
     for name in ("doc_id", "passage_id", "coder", "label"):
         if not field(name):
             raise AnnotationError(f"{path}, line {number}: empty {name}")
-    label = field("label").lower()
-    if label not in allowed:
-        raise AnnotationError(f"{path}, line {number}: unknown label '{field('label')}' (the codebook's labels are {', '.join(sorted(allowed))})")
+    label = allowed.get(field("label").lower()) or allowed.get(fold(field("label")))
+    if label is None:
+        names = sorted(set(allowed.values()))
+        raise AnnotationError(f"{path}, line {number}: unknown label '{field('label')}' (the codebook's labels are {', '.join(names)})")
     return Coding(
         field("doc_id"), field("passage_id"), field("coder"), label, row.get("text") or "", str(path), number,
         _offset(path, number, row, "start"), _offset(path, number, row, "end"), field("note"),

@@ -8,7 +8,7 @@ import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Callable, Iterator, Sequence
 
 import click
 
@@ -92,10 +92,22 @@ def cache_options(function: Callable) -> Callable:
     return function
 
 
-def refuse_existing(force: bool, *paths: Path | None) -> None:
-    """Stop before any work when an output file exists and --force was not given."""
+#: Where annotation files are read from when no path is given.
+ANNOTATED = Path("data") / "annotated"
+
+
+def refuse_existing(force: bool, *paths: Path | None, reads: Sequence[Path] = ()) -> None:
+    """Stop before any work when an output file exists and --force was not given, and always when it
+    is a file the command reads (one of ``reads``, or inside a folder of them): --force replaces
+    earlier outputs, never a transcript or a coder's annotations."""
+    read = [Path(p).resolve() for p in reads if str(p) != "-"]
     for path in paths:
-        if path is not None and str(path) != "-" and path.exists() and not force:
+        if path is None or str(path) == "-" or not path.exists():
+            continue
+        resolved = path.resolve()
+        if any(resolved == source or source.is_dir() and source in resolved.parents for source in read):
+            raise EthosError(f"{path} is one of the files this command reads; write the output elsewhere")
+        if not force:
             raise EthosError(f"{path} exists; use --force to overwrite it")
 
 
@@ -142,7 +154,9 @@ def report_segmentation(inputs, quiet: bool) -> None:
             err=True,
         )
     if not inputs.passages:
-        raise EthosError("no interviewee passages found: check the speaker labels, or use --interviewer/--speaker")
+        found = sorted({speaker for stats in inputs.stats for speaker in stats.speakers})
+        shown = f"speakers found: {', '.join(found[:8])}{' …' if len(found) > 8 else ''}" if found else "no speaker label found"
+        raise EthosError(f"no interviewee passages found ({shown}): check the speaker labels, or use --interviewer/--speaker")
 
 
 def progress_bar(length: int, label: str, quiet: bool):
@@ -200,7 +214,7 @@ def segment(paths, fmt, interviewers, speakers, max_words, min_words, output, fo
       ethos segment data/transcripts/ent01.txt
       ethos segment entretien.docx --interviewer "Enquêtrice" --format csv -o passages.csv
     """
-    refuse_existing(force, output)
+    refuse_existing(force, output, reads=paths)
     from .inputs import read_inputs
     from .tables import write_csv, write_jsonl
 
@@ -238,7 +252,7 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
       ethos lemmatize data/transcripts/ --n-process 2 -o lemmas.jsonl
       ethos lemmatize passages.csv --no-cache --format csv
     """
-    refuse_existing(force, output)
+    refuse_existing(force, output, reads=paths)
     from .inputs import read_inputs
     from .nlp import lemmatize as lemmatize_texts
     from .tables import write_csv, write_jsonl
@@ -289,13 +303,14 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
       ethos agreement data/annotated --disagreements to_adjudicate.csv
       ethos agreement data/annotated --model models/default
     """
-    refuse_existing(force, output, disagreements_file)
+    refuse_existing(force, output, disagreements_file, reads=paths)
     from .agreement import agreement_report, reliability_from_codings
     from .annotations import read_codings
     from .codebook import load_codebook
 
-    labels = load_codebook(codebook).names
-    codings = read_codings(paths, labels)
+    book = load_codebook(codebook)
+    labels = book.names
+    codings = read_codings(paths, labels, book.aliases)
     if model_dir is not None:
         from .model import MODEL_CODER, model_codings
         from .nlp import lemma_session
@@ -333,12 +348,15 @@ def model_versus_coders(report: dict, codings, labels, resamples: int, seed: int
 
 
 def write_disagreements(path: Path, force: bool, data, codings) -> None:
+    """The passages to adjudicate, as an annotation file (JSON Lines for a .jsonl path, else CSV):
+    an empty label for coder gold, and each coder's label and note beside it."""
     from .agreement import disagreements
-    from .tables import write_csv
+    from .tables import write_csv, write_jsonl
 
-    first = {}
+    first, notes = {}, {}
     for coding in codings:
         first.setdefault(coding.unit, coding)
+        notes[coding.unit, coding.coder] = coding.note
     rows = []
     for u in disagreements(data):
         unit = data.units[u]
@@ -347,9 +365,16 @@ def write_disagreements(path: Path, force: bool, data, codings) -> None:
         for c, coder in enumerate(data.coders):
             code = data.codes[u, c]
             row[f"label_{coder}"] = data.labels[code] if code >= 0 else ""
+        for coder in data.coders:
+            row[f"note_{coder}"] = notes.get((unit, coder), "")
         rows.append(row)
+    columns = ["doc_id", "passage_id", "text", "label", "coder", "start", "end", "note"]
+    columns += [f"label_{c}" for c in data.coders] + [f"note_{c}" for c in data.coders]
     with opened_output(path, force) as handle:
-        write_csv(handle, rows, ["doc_id", "passage_id", "text", "label", "coder", "start", "end", "note"] + [f"label_{c}" for c in data.coders])
+        if path.suffix.lower() == ".jsonl":
+            write_jsonl(handle, rows)
+        else:
+            write_csv(handle, rows, columns)
     click.echo(f"{len(rows)} passages to adjudicate written to {path}", err=True)
 
 
@@ -431,7 +456,8 @@ def read_training_data(data_paths, codebook, quiet: bool, metadata: Path | None 
     from .model import name_tokens, training_data
 
     names = name_tokens(metadata) if metadata is not None else None
-    data = training_data(list(data_paths) or [Path("data") / "annotated"], load_codebook(codebook).names, names, for_training=for_training)
+    book = load_codebook(codebook)
+    data = training_data(list(data_paths) or [Path("data") / "annotated"], book.names, names, for_training=for_training, aliases=book.aliases)
     if data.ties:
         shown = ", ".join(f"{d}/{p}" for d, p in data.ties[:5]) + (" …" if len(data.ties) > 5 else "")
         warnings.warn(f"{len(data.ties)} passages left out because their coders tie and no gold label settles them: {shown} (adjudicate them with `ethos agreement --disagreements`)")
@@ -522,6 +548,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
       ethos train --data data/annotated --data new_coding.csv --model-dir models/2026-11
       ethos train --quick
     """
+    from .codebook import load_codebook
     from .model import CANDIDATES, DEFAULT_CANDIDATE, Candidate, TrainingLock, build_manifest, compare_with_previous, read_manifest, save_model
     from .model import train as train_model
     from .nlp import lemma_session
@@ -530,8 +557,14 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
         metadata = None
     elif metadata is None and (Path("data") / "transcripts" / "metadata.csv").is_file():
         metadata = Path("data") / "transcripts" / "metadata.csv"
+    elif metadata is None:
+        warnings.warn("no metadata file (data/transcripts/metadata.csv is not here): the interviewees' pseudonyms are not masked "
+                      "from the training texts; give one with --metadata, or say --no-metadata")
     with TrainingLock(model_dir):
         data = read_training_data(data_paths, codebook, quiet, metadata)
+        unused = [label for label in load_codebook(codebook).names if label not in data.label_order]
+        if unused:
+            warnings.warn(f"no passage is labelled {', '.join(unused)}: the model will never give {'these labels' if len(unused) > 1 else 'this label'}")
         previous = None
         if (model_dir / "manifest.json").exists():
             try:
@@ -602,7 +635,7 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir,
       ethos evaluate --data data/annotated --format json -o evaluation.json
       ethos evaluate --plots figures/
     """
-    refuse_existing(force, output, *evaluation_plot_files(plots_dir, with_learning_curve=not no_learning_curve))
+    refuse_existing(force, output, *evaluation_plot_files(plots_dir, with_learning_curve=not no_learning_curve), reads=data_paths or [ANNOTATED])
     from .model import DEFAULT_CANDIDATE, Candidate, evaluate as evaluate_model, read_manifest
     from .nlp import lemma_session
 
@@ -665,7 +698,7 @@ def score(paths, model_dir, fmt, top, show_names, interviewers, speakers, max_wo
 
     if fmt == "qdpx" and (output is None or str(output) == "-"):
         raise click.UsageError("--format qdpx writes a binary file: give it with -o FILE (for example -o predicted.qdpx)")
-    refuse_existing(force, output)
+    refuse_existing(force, output, reads=paths)
     model_dir = model_dir or default_model_dir()
     model = load_model(model_dir)
     inputs = read_inputs(paths, segment_settings(interviewers, speakers, max_words, min_words))
@@ -762,7 +795,7 @@ def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_proces
       ethos features --top 30 --format json -o features.json
       ethos features --top 20 --no-examples --plot features.png
     """
-    refuse_existing(force, output, plot)
+    refuse_existing(force, output, plot, reads=data_paths or [ANNOTATED])
     from .explain import feature_examples, top_features
     from .model import load_model
     from .nlp import lemma_session
@@ -865,7 +898,7 @@ def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot
       ethos profile entretiens/ --labels model --metadata entretiens/metadata.csv
       ethos profile data/annotated/gold.csv --resamples 10000 --seed 1 --format json
     """
-    refuse_existing(force, output, plot)
+    refuse_existing(force, output, plot, reads=[*(paths or [ANNOTATED]), metadata])
     from .codebook import load_codebook
     from .profile import are_annotation_files, ethos_profile, read_positions
     from .tables import write_csv
@@ -1032,7 +1065,7 @@ def qdpx_import(project, fmt, mapping, only_mapped, codebook, output, force, qui
       ethos qdpx-import projet.qdpx --map "Cadre-manager=manager" --map "Artisan-cadre=artisan" --only-mapped
       ethos qdpx-import predicted.qdpx --format jsonl
     """
-    refuse_existing(force, output)
+    refuse_existing(force, output, reads=[project])
     from .codebook import load_codebook
     from .qdpx import COLUMNS, read_project
     from .tables import write_csv, write_jsonl
@@ -1119,8 +1152,11 @@ def suggest(paths, model_dir, n, per_interview, max_similarity, exclude_paths, n
     if fmt and suffix and fmt != suffix:
         raise click.UsageError(f"--format {fmt} does not match -o {to_file}: annotation files are read by their suffix")
     fmt = fmt or suffix or "csv"
-    refuse_existing(force, to_file)
-    exclude = [] if no_exclude else list(exclude_paths) or [p for p in [Path("data") / "annotated"] if p.is_dir()]
+    refuse_existing(force, to_file, reads=[*paths, *(exclude_paths or [ANNOTATED])])
+    exclude = [] if no_exclude else list(exclude_paths) or [p for p in [ANNOTATED] if p.is_dir()]
+    if not exclude and not no_exclude:
+        warnings.warn(f"no annotation files to leave out ({ANNOTATED} is not here): passages already coded may be suggested; "
+                      "name your coding with --exclude, or say --no-exclude")
     coded = coded_passages(exclude) if exclude else Coded()
     model = load_model(model_dir or default_model_dir())
     inputs = read_inputs(paths, segment_settings(interviewers, speakers, max_words, min_words))

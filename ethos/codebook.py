@@ -32,6 +32,14 @@ class Codebook:
     def names(self) -> tuple[str, ...]:
         return tuple(label.name for label in self.labels)
 
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Other spellings coders use for the labels, folded (no accents, lower case): the French
+        titles (« autre », « Artisan-cadre »), which reports and charts show, give their labels."""
+        from .speakers import fold
+
+        return {fold(label.title_fr): label.name for label in self.labels if label.title_fr}
+
 
 def load_codebook(path: Path | None = None) -> Codebook:
     """The codebook at ``path``; without one, ``data/codebook.toml`` when it exists, else the three core labels."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from .annotations import is_scratch_file
 from .cleaning import clean
 from .errors import InputError
 from .readers import TRANSCRIPT_SUFFIXES, Document, read_transcript
@@ -28,7 +29,7 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES)
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TRANSCRIPT_SUFFIXES and not is_scratch_file(p))
             if not found:
                 raise InputError(f"{path}: no transcript files in this folder ({', '.join(TRANSCRIPT_SUFFIXES)})")
             files.extend(found)
@@ -47,7 +48,7 @@ def read_inputs(paths: Sequence[Path], options: SegmentOptions = SegmentOptions(
         if path.suffix.lower() in TABLE_SUFFIXES:
             passages = read_passage_table(path)
         else:
-            document = read_transcript(path)
+            document = read_transcript(path, options.interviewers + options.speakers)
             passages, stats = segment(document, options)
             inputs.documents[document.doc_id] = document
             inputs.stats.append(stats)

@@ -26,7 +26,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -130,7 +130,7 @@ def _name_pattern(names: frozenset[str]) -> re.Pattern:
 
 
 def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: set[str] | None = None, *,
-                  for_training: bool = True) -> TrainingData:
+                  for_training: bool = True, aliases: Mapping[str, str] | None = None) -> TrainingData:
     """The labelled passages of annotation files: gold where adjudicated, else the majority of coders.
 
     Passages whose coders tie are left out and listed in ``ties``; passages with no words left after
@@ -142,7 +142,7 @@ def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: 
     from .annotations import annotation_files
 
     names = names or set()
-    codings = read_codings(paths, labels)
+    codings = read_codings(paths, labels, aliases)
     by_unit: dict[tuple[str, str], list] = {}
     for coding in codings:
         by_unit.setdefault(coding.unit, []).append(coding)
@@ -295,8 +295,28 @@ def grouped_folds(data: TrainingData, n_splits: int = N_SPLITS, seed: int = SEED
     splitter = StratifiedGroupKFold(n_splits=min(n_splits, n_docs), shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "the least populated class has only n members"
-        folds = list(splitter.split(np.zeros(len(data.labels)), data.labels, data.groups))
-    return [(train, test) for train, test in folds if len(test)]
+        folds = [(train, test) for train, test in splitter.split(np.zeros(len(data.labels)), data.labels, data.groups) if len(test)]
+    labels = np.array(data.labels, dtype=object)
+    for number, (train, test) in enumerate(folds, 1):
+        present = sorted(set(labels[train]))
+        if len(present) < 2:
+            held_out = ", ".join(sorted(set(np.array(data.groups, dtype=object)[test])))
+            raise AnnotationError(f"too little coded data for a grouped cross-validation: without {held_out}, the other interviews give only "
+                                  f"the label '{present[0]}'; code more interviews (with passages of every label) or use fewer --folds")
+    return folds
+
+
+def _fitted(template, texts: Sequence[str], labels: Sequence[str]):
+    """A fresh copy of ``template`` fitted on ``texts``; too little text to learn from is the user's to fix."""
+    from sklearn.base import clone
+
+    try:
+        return clone(template).fit(list(texts), list(labels))
+    except ValueError as error:
+        if "no terms remain" in str(error) or "empty vocabulary" in str(error):
+            raise AnnotationError(f"too little coded text to learn from: no word or pair of words appears in two of the {len(texts)} "
+                                  "training passages; code more passages") from None
+        raise
 
 
 @dataclass
@@ -309,7 +329,6 @@ class CrossValidation:
 
 
 def cross_validate(candidate: Candidate, data: TrainingData, folds, seed: int = SEED) -> CrossValidation:
-    from sklearn.base import clone
     from sklearn.metrics import f1_score
 
     started = time.perf_counter()
@@ -319,7 +338,7 @@ def cross_validate(candidate: Candidate, data: TrainingData, folds, seed: int = 
     scores = np.zeros((len(texts), len(data.label_order)))
     fold_f1 = []
     for train, test in folds:
-        fitted = clone(template).fit(list(texts[train]), list(labels[train]))
+        fitted = _fitted(template, texts[train], labels[train])
         scores[test] = decision_scores(fitted, list(texts[test]), data.label_order)
         predicted = [data.label_order[j] for j in scores[test].argmax(axis=1)]
         fold_f1.append(float(f1_score(labels[test], predicted, average="macro", labels=sorted(set(labels[test])), zero_division=0)))
@@ -370,7 +389,6 @@ def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = 
     a curve still rising at the right says that more coding would help. The last point uses every
     training interview of each fold (``full``, when given, supplies it without refitting).
     """
-    from sklearn.base import clone
 
     rng = np.random.default_rng(seed)
     smallest_train = min(len({data.groups[i] for i in train}) for train, _ in folds)
@@ -388,7 +406,10 @@ def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = 
             labels = [data.labels[i] for i in subset]
             if len(set(labels)) < 2:
                 continue
-            fitted = clone(template).fit([data.texts[i] for i in subset], labels)
+            try:
+                fitted = _fitted(template, [data.texts[i] for i in subset], labels)
+            except AnnotationError:  # a few small interviews may share no word: that point has fewer runs
+                continue
             scores = decision_scores(fitted, [data.texts[i] for i in test], data.label_order)
             predicted = [data.label_order[j] for j in scores.argmax(axis=1)]
             f1s.append(pooled_macro_f1([data.labels[i] for i in test], predicted, sorted({data.labels[i] for i in test})))
@@ -537,7 +558,7 @@ def train(
         evaluation["learning_curve"] = learning_curve(best.candidate, data, folds, seed, full=best)
     evaluation["calibration"] = calibration_report(data, folds, best.scores)
     report(f"Fitting {best.candidate.name} on all {len(data.labels)} passages …")
-    pipeline = best.candidate.pipeline(seed).fit(data.texts, data.labels)
+    pipeline = _fitted(best.candidate.pipeline(seed), data.texts, data.labels)
     truth = np.array([data.label_order.index(label) for label in data.labels])
     fitted_calibrator = calibrator(seed).fit(best.scores, truth)
     evaluation["calibration"]["temperature"] = fitted_calibrator.temperature_

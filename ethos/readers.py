@@ -12,11 +12,12 @@ from __future__ import annotations
 import lzma
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Sequence
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
@@ -68,8 +69,9 @@ class Document:
     structured: bool = False
 
 
-def read_transcript(path: Path) -> Document:
-    """Read one transcript file, whatever its format."""
+def read_transcript(path: Path, speakers: Sequence[str] = ()) -> Document:
+    """Read one transcript file, whatever its format. ``speakers`` are labels to take for speakers
+    even where they would not be recognised (used once, or shaped like a sentence)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -84,16 +86,22 @@ def read_transcript(path: Path) -> Document:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
     reader = _READERS[suffix]
-    document = reader(path)
+    document = reader(path, tuple(speakers))
     if not document.raw.strip():
         raise InputError(f"{path}: the file holds no text")
     return document
 
 
-def _read_txt(path: Path) -> Document:
+def _labelled(path: Path, raw: str, fmt: str, known: Sequence[str], encoding: str | None = None) -> Document:
+    """A document whose turns are found from line-initial labels. Its text is composed (NFC): a file
+    typed on a Mac may write « é » as « e » and an accent, which no label or word would match."""
+    raw = unicodedata.normalize("NFC", raw)
+    return Document(path.stem, raw, speakers.find_turns(raw, known), str(path), fmt, encoding)
+
+
+def _read_txt(path: Path, known: Sequence[str] = ()) -> Document:
     raw, encoding = read_text(path)
-    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    return Document(path.stem, raw, speakers.find_turns(raw), str(path), "txt", encoding)
+    return _labelled(path, raw.replace("\r\n", "\n").replace("\r", "\n"), "txt", known, encoding)
 
 
 # --- word-processor files -------------------------------------------------------------------------
@@ -207,11 +215,10 @@ def _docx_paragraph(paragraph) -> str:
     return "".join(parts)
 
 
-def _read_docx(path: Path) -> Document:
+def _read_docx(path: Path, known: Sequence[str] = ()) -> Document:
     root = _parse_xml(_zip_part(path, "word/document.xml"), path)
     paragraphs = [_docx_paragraph(p) for p in root.iter(_W + "p")]
-    raw = "\n".join(paragraphs)
-    return Document(path.stem, raw, speakers.find_turns(raw), str(path), "docx")
+    return _labelled(path, "\n".join(paragraphs), "docx", known)
 
 
 def _count(value: str | None, default: int) -> int:
@@ -253,14 +260,13 @@ def _odt_text(node) -> str:
     return "".join(parts)
 
 
-def _read_odt(path: Path) -> Document:
+def _read_odt(path: Path, known: Sequence[str] = ()) -> Document:
     root = _parse_xml(_zip_part(path, "content.xml"), path)
     spaces = sum(_odt_spaces(node) for node in root.iter(_TEXT_NS + "s"))
     if spaces > MAX_XML_BYTES:
         raise InputError(f"{path}: content.xml asks for {spaces} repeated spaces; refused")
     paragraphs = [_odt_text(p) for p in root.iter() if p.tag in (_TEXT_NS + "p", _TEXT_NS + "h")]
-    raw = "\n".join(paragraphs)
-    return Document(path.stem, raw, speakers.find_turns(raw), str(path), "odt")
+    return _labelled(path, "\n".join(paragraphs), "odt", known)
 
 
 # --- files that carry their turns -----------------------------------------------------------------
@@ -269,7 +275,8 @@ def render_utterances(doc_id: str, utterances: list[tuple[str | None, str]], pat
     """Lay out ``(speaker, text)`` utterances as ``Speaker: text`` lines, merging consecutive ones."""
     merged: list[list] = []
     for speaker, text in utterances:
-        text = " ".join(text.split())
+        text = unicodedata.normalize("NFC", " ".join(text.split()))
+        speaker = unicodedata.normalize("NFC", speaker) if speaker else speaker
         if not text:
             continue
         if merged and merged[-1][0] == speaker:
@@ -290,7 +297,7 @@ def render_utterances(doc_id: str, utterances: list[tuple[str | None, str]], pat
 _CUE_TIMING = re.compile(r"^\s*(\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3}\s*-->")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[^>\n]+>")
-_INLINE_SPEAKER = re.compile(r"^\s*(?:-\s*)?(?:\[([^\]]{1,40})\]|([^\W\d][\w.'’\- ]{0,38}?)\s*:)\s+")
+_INLINE_SPEAKER = re.compile(r"^\s*(?:-\s*)?(?:\[([^\]]{1,40})\][ \t]*:?|([^\W\d][\w.'’\- ]{0,38}?)[ \t\u00a0\u202f]*:)\s+")
 
 
 def _subtitle_utterances(text: str) -> list[tuple[str | None, str]]:
@@ -316,7 +323,7 @@ def _subtitle_utterances(text: str) -> list[tuple[str | None, str]]:
     return utterances
 
 
-def _read_subtitles(path: Path) -> Document:
+def _read_subtitles(path: Path, known: Sequence[str] = ()) -> Document:
     text, encoding = read_text(path)
     if path.suffix.lower() == ".vtt" and not text.lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError(f"{path}: not a WebVTT file (it must start with WEBVTT)")
@@ -340,7 +347,7 @@ def _seconds(path: Path, value: str) -> float:
         raise InputError(f"{path}: '{value}' is not a time in seconds") from None
 
 
-def _read_textgrid(path: Path) -> Document:
+def _read_textgrid(path: Path, known: Sequence[str] = ()) -> Document:
     text, encoding = read_text(path)
     if "TextGrid" not in text[:200]:
         raise InputError(f"{path}: not a Praat TextGrid (no 'TextGrid' header)")
@@ -385,7 +392,7 @@ def _trs_text(node) -> str:
     return "".join(parts)
 
 
-def _read_trs(path: Path) -> Document:
+def _read_trs(path: Path, known: Sequence[str] = ()) -> Document:
     data = path.read_bytes()
     # Transcriber files declare a DTD that defusedxml (rightly) refuses: drop the declaration only.
     data = re.sub(rb"<!DOCTYPE[^>\[]*>", b"", data, count=1)

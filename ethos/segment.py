@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -75,12 +76,15 @@ def segment(document: Document, options: SegmentOptions = SegmentOptions()) -> t
     stats = SegmentStats(document.doc_id)
     stats.speakers = list(dict.fromkeys(t.speaker for t in document.turns if t.speaker))
     stats.turns = len(document.turns)
-    if options.interviewers:
-        wanted = {fold(label) for label in options.interviewers}
-        stats.interviewers = [s for s in stats.speakers if fold(s) in wanted]
-        stats.interviewer_found_by = "option"
-    else:
+    wanted = {fold(label) for label in options.interviewers}
+    stats.interviewers = [s for s in stats.speakers if fold(s) in wanted]
+    stats.interviewer_found_by = "option"
+    if not stats.interviewers:
         stats.interviewers, stats.interviewer_found_by = find_interviewers(document.turns, document.raw)
+        if options.interviewers:
+            found = ", ".join(stats.speakers) or "none"
+            warnings.warn(f"{document.path}: no speaker is labelled {' or '.join(options.interviewers)} (its speakers: {found}); "
+                          f"the interviewer is found by {stats.interviewer_found_by} instead", stacklevel=2)
     excluded = {fold(s) for s in stats.interviewers} | PSEUDO_SPEAKERS
     kept = {fold(s) for s in options.speakers}
 

@@ -13,13 +13,22 @@ if TYPE_CHECKING:
 
 _TIME = r"(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?\s*)?"
 _NAME_TOKEN = r"[\w#.'’\-]+"
+_SPACE = r"[ \t\u00a0\u202f]"  # Word types a no-break space before a colon, as French typography wants
 _LABEL = re.compile(
     r"^[ \t]*" + _TIME
-    + r"(?:\[(?P<bracket>[^\]\n]{1,40})\][ \t]*(?!\s*:)"
-    + r"|(?P<name>" + _NAME_TOKEN + r"(?:[ _]" + _NAME_TOKEN + r"){0,4}(?:[ \t]*\([^()\n]{1,12}\))?)[ \t]*:(?=\s|$)[ \t]*)"
+    + r"(?:\[(?P<bracket>[^\]\n]{1,40})\]" + _SPACE + r"*(?::(?=\s|$))?" + _SPACE + r"*"
+    + r"|(?P<name>" + _NAME_TOKEN + r"(?:[ _\u00a0]" + _NAME_TOKEN + r"){0,4}(?:" + _SPACE + r"*\([^()\n]{1,12}\))?)"
+    + _SPACE + r"*:(?=\s|$)" + _SPACE + r"*)"
 )
 _PARTICLES = {"de", "du", "des", "la", "le", "d'", "d’", "von", "van", "di", "da", "dos", "el", "ben", "enq", "enq.", "int"}
 _TITLE = re.compile(r"^(?:M\.|Mme|Mlle|Mr|Mrs|Dr|Pr|Me)\s+[A-ZÀ-Ý]")
+#: Job titles that label speakers in lower case after their first word (« Cheffe de service : »).
+_ROLES = {
+    "directeur", "directrice", "chef", "cheffe", "cadre", "responsable", "coordinateur", "coordinatrice", "coordonnateur",
+    "coordonnatrice", "educateur", "educatrice", "infirmier", "infirmiere", "president", "presidente", "adjoint", "adjointe",
+    "assistant", "assistante", "psychologue", "medecin", "secretaire", "delegue", "deleguee", "intervenant", "intervenante",
+    "participant", "participante", "interviewe", "interviewee", "enquete", "enquetee", "agent", "agente", "conseiller", "conseillere",
+}
 _PLACEHOLDER = re.compile(r"(?i)^(speaker|spk|locuteur|loc|l)\s*#?\d+$")
 _EVENT_WORDS = {
     "rire", "rires", "silence", "pause", "inaudible", "tx", "pi", "pif", "toux", "bip", "bruit", "souffle",
@@ -34,6 +43,11 @@ INTERVIEWER_NAMES = {
     "intervieweuse", "intervieweuse", "chercheur", "chercheuse", "investigator", "interrogateur",
 }
 _INTERVIEWER_SUFFIX = re.compile(r"(?:\(\s*(?:enq|int|interviewer|enqueteur|enquetrice)\.?\s*\)|\benq\.?)$")
+_TAG_QUESTION = re.compile(
+    r"(?:vous\s+voyez|tu\s+vois|voyez|vous\s+comprenez|tu\s+comprends|vous\s+savez|tu\s+sais|n['’]est-ce\s+pas|"
+    r"non|hein|d['’]accord|quoi|ok|okay|si\s+vous\s+voulez|c['’]est\s+ça|pas\s+vrai|vous\s+croyez)\s*\?",
+    re.IGNORECASE,
+)
 _QUESTION_START = re.compile(
     r"^\W*(?:et\s+)?(?:est-ce|qu'est-ce|qu est-ce|pourquoi|comment|combien|quel|quelle|quels|quelles|"
     r"quand|o[uù]\b|vous\s+(?:pouvez|pourriez|diriez|avez|êtes|etes|faites)|tu\s+(?:peux|as|es|fais)|"
@@ -51,16 +65,19 @@ def fold(label: str) -> str:
 
 
 def _plausible_label(label: str) -> bool:
-    if _PLACEHOLDER.match(label) or fold(label) in INTERVIEWER_NAMES:
+    if _PLACEHOLDER.match(label) or is_interviewer_tag(label):
         return True
     tokens = re.sub(r"\([^)]*\)", "", label).replace("_", " ").split()
     if not tokens or not (tokens[0][0].isupper() or tokens[0][0].isdigit()):
         return False
+    if fold(tokens[0]) in _ROLES:
+        return True
     return all(t[0].isupper() or t[0].isdigit() or t.lower() in _PARTICLES for t in tokens)
 
 
-def _candidates(raw: str) -> list[tuple[int, int, int, str]]:
-    """Every line that opens with something shaped like a label: (line start, line end, body start, label)."""
+def _candidates(raw: str, known: frozenset[str] = frozenset()) -> list[tuple[int, int, int, str]]:
+    """Every line that opens with something shaped like a label, or with a ``known`` label (folded):
+    (line start, line end, body start, label)."""
     found = []
     position = 0
     for line in raw.split("\n"):
@@ -68,24 +85,27 @@ def _candidates(raw: str) -> list[tuple[int, int, int, str]]:
         match = _LABEL.match(line)
         if match:
             label = (match.group("bracket") or match.group("name") or "").strip()
-            if label and fold(label) not in _EVENT_WORDS and _plausible_label(label):
+            if label and (fold(label) in known or fold(label) not in _EVENT_WORDS and _plausible_label(label)):
                 found.append((position, end, position + match.end(), label))
         position = end + 1
     return found
 
 
-def find_turns(raw: str) -> tuple["Turn", ...]:
+def find_turns(raw: str, known: Sequence[str] = ()) -> tuple["Turn", ...]:
     """Split a transcript's text into speaker turns.
 
-    A label counts as a speaker when it opens at least two lines (or is an interviewer tag). Lines
-    before the first turn are a header, not speech; unlabelled lines continue the previous turn. A
-    text without labels is one speaker's speech, a turn per paragraph.
+    A label counts as a speaker when it opens at least two lines, is an interviewer tag, starts
+    with a title (« Mme Castel »), or is one of the ``known`` labels (the user's --speaker and
+    --interviewer). Lines before the first turn are a header, not speech; unlabelled lines continue
+    the previous turn. A text without labels is one speaker's speech, a turn per paragraph.
     """
     from .readers import Turn
 
-    candidates = _candidates(raw)
+    known_folded = frozenset(fold(label) for label in known)
+    candidates = _candidates(raw, known_folded)
     counts = Counter(label for *_, label in candidates)
-    speakers = {label for label, n in counts.items() if n >= 2 or is_interviewer_tag(label) or _TITLE.match(label)}
+    speakers = {label for label, n in counts.items()
+                if n >= 2 or is_interviewer_tag(label) or _TITLE.match(label) or fold(label) in known_folded}
     starts = [(line_start, body, label) for line_start, _, body, label in candidates if label in speakers]
     if not starts:
         return tuple(_paragraph_turns(raw))
@@ -115,14 +135,18 @@ def trim_span(raw: str, start: int, end: int) -> tuple[int, int]:
 
 
 def is_interviewer_tag(label: str) -> bool:
-    """True for labels that name the interviewer's role: ``Enquêteur``, ``Q``, ``E``, ``Claire (ENQ)``."""
+    """True for labels that name the interviewer's role: ``Enquêteur``, ``Q``, ``E``, ``Claire (ENQ)``,
+    and numbered ones when two interviewers share the interview (``Enquêteur 2``, ``ENQ1``)."""
     folded = fold(label)
-    return folded in INTERVIEWER_NAMES or bool(_INTERVIEWER_SUFFIX.search(folded))
+    numbered = re.sub(r"[\s_-]*\d{1,2}$", "", folded)
+    return folded in INTERVIEWER_NAMES or numbered in INTERVIEWER_NAMES - {"e", "q"} or bool(_INTERVIEWER_SUFFIX.search(folded))
 
 
 def is_question(text: str) -> bool:
-    """Does a turn ask a question? A question mark, or an interrogative opening (for unpunctuated transcripts)."""
-    return "?" in text or bool(_QUESTION_START.match(text))
+    """Does a turn ask a question? A question mark, or an interrogative opening (for unpunctuated
+    transcripts). Tag questions (« c'est compliqué, vous voyez ? », « non ? ») ask nothing: they are
+    how interviewees talk."""
+    return "?" in _TAG_QUESTION.sub("", text) or bool(_QUESTION_START.match(text))
 
 
 def find_interviewers(turns: Sequence["Turn"], raw: str) -> tuple[list[str], str]:

@@ -15,8 +15,16 @@ from .textio import read_text
 TABLE_SUFFIXES = (".csv", ".jsonl")
 
 
+#: The delimiter of a table of one column, whose header has none: a control character no text holds,
+#: so that the commas and semicolons of its cells stay inside them.
+_ONE_COLUMN = "\x1f"
+
+
 def sniff_delimiter(header: str) -> str:
-    """``;`` when the header line has more semicolons than commas (French Excel), else ``,``."""
+    """``;`` when the header line has more semicolons than commas (French Excel), ``,`` when it has
+    commas, and none for a header of one column."""
+    if ";" not in header and "," not in header:
+        return _ONE_COLUMN
     return ";" if header.count(";") > header.count(",") else ","
 
 

@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 from sklearn.metrics import cohen_kappa_score
 
-from ethos.annotations import read_codings
+from ethos.annotations import LABELS, read_codings
 from ethos.cli import main
 from ethos.errors import AnnotationError
 
@@ -20,7 +20,7 @@ def write(path, text, encoding="utf-8"):
 def test_reads_csv_semicolon_bom_and_jsonl(tmp_path):
     write(tmp_path / "a.csv", HEADER + "e1,p001,« On s’adapte »,manager,A\ne1,p002,Les gamins,artisan,A\n")
     write(tmp_path / "b.csv", "\ufeffdoc_id;passage_id;text;label;coder;note\ne1;p001;On s'adapte;Manager;B;sûr\n")
-    write(tmp_path / "c.jsonl", json.dumps({"doc_id": "e1", "passage_id": "p002", "text": "x", "label": "other", "coder": "C"}) + "\n")
+    write(tmp_path / "c.jsonl", json.dumps({"doc_id": "e1", "passage_id": "p002", "text": "Les gamins", "label": "other", "coder": "C"}) + "\n")
     codings = read_codings([tmp_path])
     assert [(c.coder, c.unit, c.label) for c in codings] == [
         ("A", ("e1", "p001"), "manager"), ("A", ("e1", "p002"), "artisan"),
@@ -65,9 +65,30 @@ def test_agreement_command_json_and_disagreements(tmp_path):
     assert report["labels"] == labels
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, so that Excel reads the accents right
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "doc_id,passage_id,text,label,coder,start,end,note,label_A,label_B"
+    assert lines[0] == "doc_id,passage_id,text,label,coder,start,end,note,label_A,label_B,note_A,note_B"
     assert len(lines) == 1 + 5  # i = 0, 7, 14, 21, 28
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p != out} == before
+
+
+def test_disagreements_in_json_lines_keep_the_coders_notes_and_read_back(tmp_path):
+    write(tmp_path / "a.csv", "doc_id,passage_id,text,label,coder,note\ne1,p1,On pilote,manager,A,\"durée 1,5 min\"\ne1,p2,Je connais les gamins,artisan,A,\n")
+    write(tmp_path / "b.jsonl", '{"doc_id": "e1", "passage_id": "p1", "text": "On pilote", "label": "other", "coder": "B"}\n'
+                                '{"doc_id": "e1", "passage_id": "p2", "text": "Je connais les gamins", "label": "artisan", "coder": "B"}\n')
+    out = tmp_path / "adjudicate.jsonl"
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl"), "--disagreements", str(out)])
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert row == {"doc_id": "e1", "passage_id": "p1", "text": "On pilote", "label": "", "coder": "gold", "start": "", "end": "", "note": "",
+                   "label_A": "manager", "label_B": "other", "note_A": "durée 1,5 min", "note_B": ""}
+    row["label"] = "manager"
+    out.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl"), str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["coders"] == ["A", "B"]
+    # and it is never written over one of the files it reads, --force or not
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl"), "--disagreements", str(tmp_path / "a.csv"), "--force"])
+    assert result.exit_code == 1 and "is one of the files this command reads" in result.stderr
+    assert "durée 1,5 min" in (tmp_path / "a.csv").read_text(encoding="utf-8")
 
 
 def test_agreement_table_has_reading_guide(tmp_path):
@@ -118,3 +139,20 @@ def test_text_neutralised_in_a_csv_reads_back_exactly(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
     assert [row["text"] for _, row in read_rows(path)] == texts
+
+
+def test_french_titles_are_labels_and_odd_files_are_warned_about(tmp_path):
+    write(tmp_path / "a.csv", HEADER + "e1,p1,On pilote avec les indicateurs,Cadre-manager,A\ne1,p2,Je connais les gamins,artisan-cadre,A\ne1,p3,Voilà,Autre,A\n")
+    write(tmp_path / "b.csv", HEADER + "e1,p1,On pilote,manager,B\ne1,p2,Je connais les gamins,artisan,B\n")
+    write(tmp_path / "c.csv", HEADER + "e1,p1,On pilote avec les indicateurs,manager,ethos\n")
+    with pytest.warns(UserWarning) as caught:
+        codings = read_codings([tmp_path], LABELS, {"cadre-manager": "manager", "artisan-cadre": "artisan", "autre": "other"})
+    assert [(c.coder, c.label) for c in codings] == [("A", "manager"), ("A", "artisan"), ("A", "other"), ("B", "manager"), ("B", "artisan"), ("ethos", "manager")]
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        f"1 passage has different texts under the same doc_id and passage_id: (e1, p1) in {tmp_path / 'a.csv'} and {tmp_path / 'b.csv'}; "
+        "they are compared as one passage: check that the files were cut the same way",
+        "coder 'ethos' holds a model's predictions, not a person's coding (rename the coder once you have checked and corrected them)",
+    ]
+    with pytest.raises(AnnotationError, match=r"line 2: unknown label 'Cadre-manager' \(the codebook's labels are artisan, manager, other\)"):
+        read_codings([tmp_path / "a.csv"])

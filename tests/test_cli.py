@@ -74,6 +74,15 @@ def test_passage_table_from_french_excel(tmp_path):
     assert (row["doc_id"], row["passage_id"], row["text"]) == ("ent9", "a", "« Le siège décide, nous on exécute » ; voilà.")
 
 
+def test_a_table_of_one_column_keeps_its_commas_and_semicolons(tmp_path):
+    table = tmp_path / "extraits.csv"
+    table.write_bytes('text\r\nIl faut des indicateurs, on pilote avec les chiffres.\r\n"Je connais les gamins ; ""tous"", vraiment."\r\n'.encode("cp1252"))
+    result = run("segment", table, "-q")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == [
+        "Il faut des indicateurs, on pilote avec les chiffres.", 'Je connais les gamins ; "tous", vraiment.']
+
+
 def test_unquoted_delimiter_in_a_table_names_the_line(tmp_path):
     table = tmp_path / "extraits.csv"
     table.write_text("doc_id;passage_id;text\nent9;a;ok\nent9;b;deux ; morceaux\n", encoding="utf-8")
@@ -131,3 +140,15 @@ def test_every_command_has_help_with_examples_and_is_in_the_readme(command):
     assert "Examples:" in result.stdout and f"ethos {command}" in result.stdout
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"\bethos {command}\b", readme), f"README does not show `ethos {command}`"
+
+
+def test_owner_files_word_and_excel_leave_in_a_folder_are_passed_over(transcript, tmp_path):
+    (tmp_path / "~$ent12.docx").write_bytes(b"\x0cclaire  " + b"\0" * 150)  # Word's owner file while ent12.docx is open
+    (tmp_path / "~$codage.csv").write_bytes(b"\x0cclaire  " + b"\0" * 150)
+    result = run("segment", tmp_path, "-q")
+    assert result.exit_code == 0, result.output
+    assert {json.loads(line)["doc_id"] for line in result.stdout.splitlines()} == {"ent12"}
+    (tmp_path / "codage.csv").write_text("doc_id,passage_id,text,label,coder\ne1,p1,On pilote,manager,A\ne1,p1,On pilote,manager,B\n", encoding="utf-8")
+    result = run("agreement", tmp_path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["coders"] == ["A", "B"]

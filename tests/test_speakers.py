@@ -38,6 +38,32 @@ STYLES = {
         "Bernard : Mal, au début.\n",
         ["Sophie", "Bernard"] * 3, ["Sophie"],
     ),
+    "no-break space before the colon (Word)": (
+        "Entretien avec la directrice\nEnquêteur\u00a0: Bonjour. Pouvez-vous me parler de votre parcours\u202f?\n"
+        "Mme Dupré\u00a0: Alors, j’ai commencé comme éducatrice en 1998.\nEnquêteur\u202f: Et ensuite\u00a0?\nMme Dupré\u00a0: Le siège.\n",
+        ["Enquêteur", "Mme Dupré", "Enquêteur", "Mme Dupré"], ["Enquêteur"],
+    ),
+    "job titles as labels": (
+        "Enquêtrice : Vous pouvez me décrire votre rôle ?\nCheffe de service : Je suis sur le terrain tous les jours.\n"
+        "Enquêtrice : Et avec le siège ?\nCheffe de service : Ils nous envoient des tableaux.\n",
+        ["Enquêtrice", "Cheffe de service"] * 2, ["Enquêtrice"],
+    ),
+    "WhisperX brackets and colon": (
+        "[SPEAKER_00]: Bonjour, vous pouvez vous présenter ?\n[SPEAKER_01]: Oui, je suis directrice générale.\n"
+        "[SPEAKER_00]: Depuis quand ?\n[SPEAKER_01]: Six ans.\n",
+        ["SPEAKER_00", "SPEAKER_01"] * 2, ["SPEAKER_00"],
+    ),
+    "two numbered interviewers": (
+        "Enquêteur 1 : On commence ?\nDirecteur : Allez-y.\nEnquêteur 2 : Comment vous voyez l'évolution du secteur ?\n"
+        "Directeur : Plus de contrôle, moins de moyens.\n",
+        ["Enquêteur 1", "Directeur", "Enquêteur 2", "Directeur"], ["Enquêteur 1", "Enquêteur 2"],
+    ),
+    "interviewee's tag questions": (
+        "Speaker 1 : Bonjour, vous pouvez vous présenter rapidement ?\nSpeaker 2 : Je dirige trois foyers, c'est beaucoup, vous voyez ?\n"
+        "Speaker 1 : Oui oui, tout à fait.\nSpeaker 2 : Et on n'a pas les moyens, vous comprenez ? Personne ne le dit, non ?\n"
+        "Speaker 1 : Hm hm.\nSpeaker 2 : Voilà, c'est comme ça, hein ?\n",
+        ["Speaker 1", "Speaker 2"] * 3, ["Speaker 1"],
+    ),
     "unpunctuated, questions by wording": (
         "Marc: est-ce que vous habitez le quartier depuis longtemps\nLéa: depuis mes six ans on est arrivés en soixante\n"
         "Marc: et comment c'était à l'époque\nLéa: c'était très différent il y avait des usines partout\n",
@@ -84,12 +110,25 @@ def test_interviewer_tags(label):
     assert is_interviewer_tag(label)
 
 
-@pytest.mark.parametrize("label", ["R", "I", "Mme Bertin", "Enquêtée", "Henri", "KH"])
+def test_labels_the_user_names_are_speakers_even_once_or_shaped_like_a_sentence():
+    raw = "Enquêtrice : Bonjour, on commence ?\nla directrice : Oui, allons-y, j'ai une heure.\nEnquêtrice : Parfait.\n"
+    assert [t.speaker for t in find_turns(raw)] == ["Enquêtrice", "Enquêtrice"]
+    assert [t.speaker for t in find_turns(raw, ["La Directrice"])] == ["Enquêtrice", "la directrice", "Enquêtrice"]
+
+
+@pytest.mark.parametrize("label", ["Enquêteur 2", "ENQ1", "Enquêtrice_2", "Intervieweur 1"])
+def test_numbered_interviewer_tags(label):
+    assert is_interviewer_tag(label)
+
+
+@pytest.mark.parametrize("label", ["R", "I", "Mme Bertin", "Enquêtée", "Henri", "KH", "E1", "Q2", "Speaker 1"])
 def test_not_interviewer_tags(label):
     assert not is_interviewer_tag(label)
 
 
-@pytest.mark.parametrize("text, expected", [("Et vous ?", True), ("est-ce que vous aimez", True), ("comment ça se passe", True), ("on était trois", False), ("Pourtant j'y crois.", False)])
+@pytest.mark.parametrize("text, expected", [("Et vous ?", True), ("est-ce que vous aimez", True), ("comment ça se passe", True), ("on était trois", False),
+                                            ("Pourtant j'y crois.", False), ("C'est dur, vous voyez ? On tient, hein ?", False),
+                                            ("C'est dur, non ? Et vous, vous tenez comment ?", True)])
 def test_is_question(text, expected):
     assert is_question(text) is expected
 
