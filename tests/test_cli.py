@@ -152,3 +152,17 @@ def test_owner_files_word_and_excel_leave_in_a_folder_are_passed_over(transcript
     result = run("agreement", tmp_path, "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["coders"] == ["A", "B"]
+
+
+def test_an_interviewer_label_that_is_not_in_a_file_is_said_and_detection_kept(transcript, tmp_path):
+    import warnings as python_warnings
+
+    other = tmp_path / "ent13.txt"
+    other.write_text("Claire (ENQ) : Racontez-moi votre arrivée au siège.\nM. Roux : J'arrivais du terrain, je connaissais les équipes.\n"
+                     "Claire (ENQ) : Et ensuite ?\nM. Roux : Ensuite on m'a confié le pôle, avec les tableaux de bord.\n", encoding="utf-8")
+    with python_warnings.catch_warnings(record=True) as caught:
+        python_warnings.simplefilter("always")
+        result = run("segment", other, "--interviewer", "Speaker1", "-q")
+    assert result.exit_code == 0, result.output
+    assert [str(w.message) for w in caught] == [f"{other}: no speaker is labelled Speaker1 (its speakers: Claire (ENQ), M. Roux); the interviewer is found by tag instead"]
+    assert [json.loads(line)["speaker"] for line in result.stdout.splitlines()] == ["M. Roux", "M. Roux"]

@@ -48,6 +48,26 @@ def test_train_refuses_bad_annotations_and_writes_nothing(tmp_path):
     assert not (tmp_path / "model").exists()
 
 
+PILOT = ("doc_id,passage_id,text,label,coder\n"
+         'ent01,p1,"Il faut piloter avec des indicateurs, la réforme est inévitable, on n\'a pas le choix.",manager,A\n'
+         'ent01,p2,"Je connais les gamins, je descends quand ça crie, je fais les nuits avec eux.",artisan,A\n'
+         'ent02,p1,"Les jeunes, je les connais tous par leur prénom, je fais les nuits, je connais les familles.",artisan,A\n'
+         'ent02,p2,"Je suis sur le terrain tous les jours avec les équipes et avec les jeunes.",artisan,A\n')
+
+
+def test_a_pilot_too_small_to_learn_from_gets_a_clear_error(tmp_path):
+    """A first pilot (two interviews, four passages) cannot be cross-validated: one line, no traceback, no model."""
+    pilot = tmp_path / "pilote.csv"
+    pilot.write_text(PILOT, encoding="utf-8")
+    with pytest.warns(UserWarning, match="^no passage is labelled other: the model will never give this label$"):
+        trained = run("train", "--data", pilot, "--model-dir", tmp_path / "model", "-q")
+    for result in (trained, run("evaluate", "--data", pilot, "-q")):
+        assert result.exit_code == 1, result.output
+        assert result.stderr == ("Error: too little coded data for a grouped cross-validation: without ent01, the other interviews give only the label "
+                                 "'artisan'; code more interviews (with passages of every label) or use fewer --folds\n")
+    assert not (tmp_path / "model").exists()
+
+
 def test_evaluate_json_follows_the_contract(trained_model, small_annotations):
     result = run("evaluate", "--data", small_annotations, "--model", trained_model, "--format", "json", "--folds", "3", "-q")
     assert result.exit_code == 0, result.output

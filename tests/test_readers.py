@@ -147,3 +147,15 @@ def test_zip_bomb_refused_without_reading_it(tmp_path):
     assert path.stat().st_size < 1_000_000
     with pytest.raises(InputError, match="too large"):
         read_transcript(path)
+
+
+def test_decomposed_accents_are_composed(tmp_path):
+    """A file typed on a Mac may write « é » as « e » and a combining accent: labels and words still match."""
+    import unicodedata
+
+    text = "Enquêteur : Et les équipes ?\nMme Dupré : Elles tiennent, on est soudés.\nEnquêteur : Vraiment ?\nMme Dupré : Oui, vraiment, on a traversé la fusion ensemble.\n"
+    path = tmp_path / "nfd.txt"
+    path.write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    texts, stats = interviewee_texts(path)
+    assert stats.interviewers == ["Enquêteur"] and stats.interviewer_found_by == "tag"
+    assert texts == ["Elles tiennent, on est soudés.", "Oui, vraiment, on a traversé la fusion ensemble."]
