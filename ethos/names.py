@@ -19,18 +19,22 @@ from typing import Iterable, Sequence
 from .cleaning import clean
 from .features import TITLES, is_acronym, is_number_word
 from .nlp import Token, session_lemmas
-from .speakers import INTERVIEWER_NAMES, fold
+from .speakers import EVENT_WORDS, INTERVIEWER_NAMES, fold
 
 #: What a masked name shows in a report.
 MASK = "[nom]"
 _SENTENCE_END = {".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"}
 _SPOKEN_TITLES = "M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Monsieur|Messieurs|Madame|Mesdames|Mademoiselle|Docteur|Maître|Professeur"
-#: A title, then the name it introduces (one or two capitalised words: « Mme Le Goff », « M. Roux »).
-_TITLED = re.compile(rf"\b(?:{_SPOKEN_TITLES})\.?[ \u00a0]+((?:[A-ZÀ-Ý][\w'’-]*)(?:[ \u00a0]+[A-ZÀ-Ý][\w'’-]+)?)")
-_CAPITALISED = re.compile(r"^[A-ZÀ-Ý][\w'’-]+$")
+#: A title (in any case), then up to two words: the name it introduces, particles aside.
+_TITLED = re.compile(rf"(?<!\w)(?i:{_SPOKEN_TITLES})\.?[ \u00a0]+([\w'’-]+)(?:[ \u00a0]+([\w'’-]+))?")
+_WORD = re.compile(r"^[\w'’-]+$")
 #: Words of spoken French that start sentences and that a tagger takes for proper nouns there.
-_SPOKEN_WORDS = frozenset("bon ben bah beh bé ouais ouai mouais voilà hein enfin bref allez tiens oh ah eh euh heu hum hm mh mm pff "
-                          "dis dites écoute écoutez attends attendez voyez remarquez disons".split())
+_SPOKEN_WORDS = frozenset(
+    "bon ben bah beh bé ouais ouai mouais voilà hein enfin bref allez tiens oh ah eh euh heu hum hm mh mm pff dis dites écoute "
+    "écoutez attends attendez voyez remarquez disons bonjour bonsoir salut merci ok okay super génial pardon bravo hélas dommage "
+    "ouf parfait exactement absolument évidemment effectivement justement franchement vraiment alors ensuite courage zut mince "
+    "bof chut allô bien oui non si d'accord".split()
+)
 #: Words of speaker labels that name a role, not a person.
 _ROLE_WORDS = INTERVIEWER_NAMES | {"speaker", "locuteur", "locutrice", "interviewe", "interviewee", "intervenant", "intervenante",
                                     "enquete", "enquetee", "participant", "participante", "personne", "reponse"}
@@ -39,12 +43,34 @@ _ROLE_WORDS = INTERVIEWER_NAMES | {"speaker", "locuteur", "locutrice", "intervie
 #: Particles of names (« Le Goff », « De Smet »): they start sentences too, so they stay visible.
 _PARTICLES = frozenset({"le", "la", "les", "l'", "de", "du", "des", "d'", "van", "von", "der", "den", "di", "da", "del", "dos", "el", "ben", "y"})
 #: Titles, abbreviated or not, stay: « Madame [nom] » still says who is spoken of, not who she is.
-_NOT_NAMES = TITLES | _PARTICLES | {t.lower() for t in _SPOKEN_TITLES.split("|")}
+_TITLE_WORDS = frozenset(t.lower() for t in _SPOKEN_TITLES.split("|")) | {t.rstrip(".") for t in TITLES}
+_NOT_NAMES = TITLES | _PARTICLES | _TITLE_WORDS
+
+
+#: Titles spelt out, which speech writes in lower case; abbreviated ones count with their capital only
+#: (« me » is a pronoun, « Me » a lawyer).
+_SPELT_TITLES = frozenset({"monsieur", "messieurs", "madame", "mesdames", "mademoiselle", "docteur", "maître", "professeur"})
+_ABBREVIATED_TITLES = frozenset(t for t in _SPOKEN_TITLES.split("|") if t.lower() not in _SPELT_TITLES) | {"M.", "MM.", "Mme.", "Dr.", "Pr.", "Me."}
+
+
+def _is_title(text: str) -> bool:
+    return text.lower() in _SPELT_TITLES or text in _ABBREVIATED_TITLES
+
+
+def _wordlike(text: str) -> bool:
+    return len(text) > 1 and bool(_WORD.match(text)) and not any(c.isdigit() for c in text)
 
 
 def _is_name_like(text: str) -> bool:
-    return (bool(_CAPITALISED.match(text)) and not is_acronym(text) and text.lower().replace("’", "'") not in _NOT_NAMES
+    """A capitalised word (any script's capitals: « Œuvray », « Łukasz ») that is not an acronym,
+    a title, a particle or a number."""
+    return (_wordlike(text) and text[0].isupper() and not text.isupper() and text.lower().replace("’", "'") not in _NOT_NAMES
             and not is_number_word(text))
+
+
+def _is_capitals(text: str) -> bool:
+    """A word in capitals: an acronym (« ASE ») or a surname written the French way (« BERTRAND »)."""
+    return _wordlike(text) and text.isupper() and text.lower() not in _NOT_NAMES
 
 
 def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
@@ -53,15 +79,21 @@ def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
 
     A capitalised word inside a sentence is one. At the start of a sentence, where everything has a
     capital, a word is one when the tagger calls it a proper noun, unless it is a function word, a
-    word of spoken French the tagger often takes for a name (« Bon, ça tourne », « Ben oui »), or a
-    word that appears in lower case elsewhere in the transcript. Particles (the « Le » of « Mme Le
-    Goff ») and function words are never names: they start sentences too.
+    word of spoken French the tagger often takes for a name (« Bon, ça tourne », « Ben oui »,
+    « Bonjour »), or a word that appears in lower case elsewhere in the transcript. A word in
+    capitals is an acronym and stays (« l'ASE »), unless it stands beside a name (« Nathalie
+    BERTRAND », « DUPONT Gérard »). Particles (the « Le » of « Mme Le Goff ») and function words are
+    never names: they start sentences too.
     """
-    inside, starting, lower = set(), set(), set()
+    inside, starting, lower, capitals, after_title = set(), set(), set(), [], set()
     for tokens in passages:
         sentence_start = True
-        for token in tokens:
+        previous = None
+        for i, token in enumerate(tokens):
             text = token.text
+            if previous is not None and _is_title(previous.text) and not token.is_stop and _wordlike(text) \
+                    and not is_number_word(text) and text.lower() not in _NOT_NAMES:
+                after_title.add(text)  # « monsieur roux », as automatic transcripts write it
             if text[:1].islower():
                 lower.add(text.replace("’", "'"))
             elif _is_name_like(text) and not token.is_stop:
@@ -69,23 +101,59 @@ def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
                     inside.add(text)
                 elif token.pos == "PROPN":
                     starting.add(text)
-            sentence_start = text in _SENTENCE_END
-    return inside | {word for word in starting if word.lower().replace("’", "'") not in lower | _SPOKEN_WORDS}
+            elif _is_capitals(text):
+                capitals.append((tokens[i - 1].text if i else "", text, tokens[i + 1].text if i + 1 < len(tokens) else ""))
+            # a hyphen joined to the word before it (« Châtillon-Montrouge ») ends no sentence
+            attached = previous is not None and text in "-–" and previous.idx + len(previous.text) == token.idx
+            sentence_start = text in _SENTENCE_END and not attached
+            previous = token
+    names = {word for word in inside if word.lower() not in _SPOKEN_WORDS}
+    names |= {word for word in starting if word.lower().replace("’", "'") not in lower | _SPOKEN_WORDS}
+    names |= {word for before, word, after in capitals if before in names or after in names}
+    return names | after_title | {word[0].upper() + word[1:] for word in after_title if word.islower()}
 
 
 def label_words(labels: Iterable[str]) -> set[str]:
-    """The name words of speaker labels (« Mme Castel » gives « Castel », « Claire (ENQ) » « Claire »)."""
+    """The name words of speaker labels (« Mme Castel » gives « Castel », « Claire (ENQ) » « Claire »,
+    « KH » « KH »), whatever their case."""
     found = set()
     for label in labels:
         for word in re.split(r"[\s()\[\]_.:,]+", label or ""):
-            if len(word) > 1 and _is_name_like(word) and fold(word) not in _ROLE_WORDS:
+            if _wordlike(word) and fold(word) not in _ROLE_WORDS and word.lower() not in _NOT_NAMES and not is_number_word(word):
                 found.add(word)
     return found
 
 
 def titled_names(text: str) -> set[str]:
-    """The words that follow a title in ``text``, where a name must stand."""
-    return {word for match in _TITLED.finditer(text) for word in re.split(r"[ \u00a0]+", match.group(1)) if _is_name_like(word)}
+    """The capitalised words that follow a title in ``text``, where a name must stand: « Mme Castel »,
+    « madame MARCHAND », « Mme Le Goff », « monsieur Le Goff » (a lower-case name after a title, « monsieur
+    roux », is found by :func:`name_words`, whose tagger knows « monsieur est » from « monsieur roux »)."""
+    found = set()
+    for match in _TITLED.finditer(text):
+        first, second = match.group(1), match.group(2)
+        if first.lower().replace("’", "'") in _PARTICLES:
+            if second and (_is_name_like(second) or _is_capitals(second)):
+                found.add(second)
+            continue
+        if _is_name_like(first) or _is_capitals(first):
+            found.add(first)
+            if second and (_is_name_like(second) or _is_capitals(second)):
+                found.add(second)
+    return found
+
+
+_MARK = re.compile(r"[\[(]([^\[\]()\n]{1,80})[\])]")
+
+
+def marked_names(text: str) -> set[str]:
+    """Capitalised words inside the transcriber's marks of two words or more, which cleaning removes
+    before the tagger sees them (« [rire de Julie] », « [Katie, Youcel] »), events aside (« [Rires nerveux] »)."""
+    found = set()
+    for match in _MARK.finditer(text):
+        words = [word.strip(",.;:!?") for word in match.group(1).split()]
+        if len(words) > 1:
+            found |= {word for word in words if _is_name_like(word) and fold(word) not in EVENT_WORDS}
+    return found
 
 
 def name_pattern(words: Iterable[str]) -> re.Pattern | None:
@@ -109,7 +177,7 @@ def transcript_name_pattern(document, passages: Sequence, passage_tokens: Sequen
     speakers' labels, the words after titles, and the tokens of the turns no passage covers (the
     interviewer's, the short ones), lemmatised in the current lemma session."""
     words = label_words(turn.speaker for turn in document.turns)
-    words |= titled_names(document.raw)
+    words |= titled_names(document.raw) | marked_names(document.raw)
     covered = [(p.start, p.end) for p in passages]
     others = [clean(document.raw[t.start:t.end]) for t in document.turns
               if not any(start < t.end and t.start < end for start, end in covered)]

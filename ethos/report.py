@@ -133,14 +133,14 @@ def _label_style(codebook: Codebook) -> dict[str, tuple[str, str]]:
     return {label.name: (label.title_fr or label.name, label.colour or "#777777") for label in codebook.labels}
 
 
-def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], styles, names: re.Pattern | None = None) -> str:
+def _passage_html(record: dict, raw_text: str, marks: Sequence[Highlight], styles, names: re.Pattern | None = None, anchor: str = "") -> str:
     title, colour = styles.get(record["label"], (record["label"], "#777777"))
     probability = record["probability"]
     unsure = " unsure" if probability < 0.6 else ""
     listed = "; ".join(f"{f['feature']} {f['contribution']:+.2f}" for f in record["explanation"]["features"])
     hover = f"{record['passage_id']} : {title}, probabilité {probability:.0%}. Ont pesé : {listed}"
     badge = f'<span class="badge" style="background:{colour}">{html.escape(title)} {probability:.0%}</span>'
-    return (f'<span class="passage{unsure}" id="{html.escape(record["doc_id"])}-{html.escape(record["passage_id"])}" '
+    return (f'<span class="passage{unsure}" id="{html.escape(anchor or record["doc_id"])}-{html.escape(record["passage_id"])}" '
             f'style="border-color:{colour};background:{colour}14" title="{html.escape(hover)}">{badge}{_mark_words(raw_text, marks, colour, names)}</span>')
 
 
@@ -175,17 +175,22 @@ def render_report(documents: Sequence[dict], sources: dict, interviewers: dict[s
         f'{html.escape(styles[label.name][0])} <span class="meta">({html.escape(label.name)})</span></span>'
         for label in codebook.labels if label.name in model_info.get("labels", [label.name])
     )
-    nav = "".join(f'<a href="#doc-{html.escape(d["doc_id"])}">{html.escape(d["doc_id"])}</a>' for d in documents)
+    # a file name may name someone (« Julie_Teixeira_F_18.txt »): when names are masked, anchors are
+    # numbers and a title shows the file name with its names masked
+    anchors = [document["doc_id"] if names is None else f"d{n}" for n, document in enumerate(documents, 1)]
+    titles = [html.escape(document["doc_id"]) if names is None else _escaped(document["doc_id"].replace("_", " "), names.get(document["doc_id"]))
+              for document in documents]
+    nav = "".join(f'<a href="#doc-{html.escape(anchor)}">{title}</a>' for anchor, title in zip(anchors, titles))
     sections = []
-    for document in documents:
+    for document, anchor, title in zip(documents, anchors, titles):
         marks = {
             p["passage_id"]: highlights(tokens_by_passage.get((p["doc_id"], p["passage_id"]), []), p["explanation"]["features"], keep_stop_words)
             for p in document["passages"]
         }
         body = _document_body(document, sources.get(document["doc_id"]), interviewers.get(document["doc_id"], []), marks, styles,
-                              (names or {}).get(document["doc_id"]))
+                              (names or {}).get(document["doc_id"]), anchor)
         sections.append(
-            f'<section class="document" id="doc-{html.escape(document["doc_id"])}"><h2>{html.escape(document["doc_id"])}</h2>'
+            f'<section class="document" id="doc-{html.escape(anchor)}"><h2>{title}</h2>'
             f'<p class="meta">{document["summary"]["passages"]} passages de la personne interviewée</p>'
             f'{_summary_html(document["summary"], styles)}<div class="transcript">{body}</div></section>'
         )
@@ -207,10 +212,10 @@ def render_report(documents: Sequence[dict], sources: dict, interviewers: dict[s
     )
 
 
-def _document_body(document: dict, source, interviewers: list[str], marks: dict, styles, names: re.Pattern | None = None) -> str:
+def _document_body(document: dict, source, interviewers: list[str], marks: dict, styles, names: re.Pattern | None = None, anchor: str = "") -> str:
     passages = sorted(document["passages"], key=lambda p: p["start"])
     if source is None:  # a passage table: the passages alone, in order
-        return "".join(f'<p class="turn">{_passage_html(p, p["text"], marks[p["passage_id"]], styles, names)}</p>' for p in passages)
+        return "".join(f'<p class="turn">{_passage_html(p, p["text"], marks[p["passage_id"]], styles, names, anchor)}</p>' for p in passages)
     raw = source.raw
     folded = {fold(name) for name in interviewers}
     # speakers are shown by role, never by name: a report must not carry people's names
@@ -229,7 +234,7 @@ def _document_body(document: dict, source, interviewers: list[str], marks: dict,
             passage = passages[index]
             if passage["start"] >= position:
                 pieces.append(_escaped(raw[position:passage["start"]], names))
-                pieces.append(_passage_html(passage, raw[passage["start"]:passage["end"]], marks[passage["passage_id"]], styles, names))
+                pieces.append(_passage_html(passage, raw[passage["start"]:passage["end"]], marks[passage["passage_id"]], styles, names, anchor))
                 position = passage["end"]
             index += 1
         pieces.append(_escaped(raw[position:turn.end], names))

@@ -30,7 +30,8 @@ _ROLES = {
     "participant", "participante", "interviewe", "interviewee", "enquete", "enquetee", "agent", "agente", "conseiller", "conseillere",
 }
 _PLACEHOLDER = re.compile(r"(?i)^(speaker|spk|locuteur|loc|l)\s*#?\d+$")
-_EVENT_WORDS = {
+#: Words of transcribers' event marks (« [rires] », « [toux] »), never speakers.
+EVENT_WORDS = {
     "rire", "rires", "silence", "pause", "inaudible", "tx", "pi", "pif", "toux", "bip", "bruit", "souffle",
     "soupir", "rire-", "-rire", "mm", "mm mm", "oui", "ouais", "non", "musique", "coupure", "applaudissements",
 }
@@ -85,7 +86,7 @@ def _candidates(raw: str, known: frozenset[str] = frozenset()) -> list[tuple[int
         match = _LABEL.match(line)
         if match:
             label = (match.group("bracket") or match.group("name") or "").strip()
-            if label and (fold(label) in known or fold(label) not in _EVENT_WORDS and _plausible_label(label)):
+            if label and (fold(label) in known or fold(label) not in EVENT_WORDS and _plausible_label(label)):
                 found.append((position, end, position + match.end(), label))
         position = end + 1
     return found

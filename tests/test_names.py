@@ -2,7 +2,7 @@
 
 import pytest
 
-from ethos.names import label_words, name_spans, name_pattern, name_words, titled_names
+from ethos.names import label_words, marked_names, name_pattern, name_spans, name_words, titled_names
 from ethos.nlp import Token
 
 
@@ -36,17 +36,27 @@ def tokens(*spec):
     # acronyms, titles and numbers are not names (the title's name is)
     (["l'/DET*", "ASE/PROPN", "et/CCONJ*", "le/DET*", "CPOM/NOUN", "de/ADP*", "Mme/NOUN", "Roux/PROPN", "Trente-six/NUM"], {"Roux"}),
     (["bonjour/INTJ", "Madame/NOUN", "Lemaire/PROPN", ",/PUNCT", "merci/INTJ", "Docteur/NOUN"], {"Lemaire"}),
-    # lower-case words are never names, even when tagged so
+    # lower-case words are never names, even when tagged so, except after a title
     (["la/DET*", "pierre/PROPN"], set()),
+    (["et/CCONJ*", "monsieur/NOUN", "roux/ADJ", ",/PUNCT", "madame/NOUN", "est/AUX*", "là/ADV*", "Mme/NOUN", "la/DET*", "directrice/NOUN"], {"roux", "Roux"}),
+    (["je/PRON*", "me/PRON*", "bats/VERB", ",/PUNCT", "Me/NOUN", "Vasseur/PROPN"], {"Vasseur"}),  # « me » is no title, « Me » is
+    # capitals of any script; an acronym stays, a surname in capitals beside a first name goes
+    (["avec/ADP*", "Hélène/PROPN", "Œuvray/PROPN", "et/CCONJ*", "Łukasz/PROPN", "de/ADP*", "l'/DET*", "ASE/PROPN"], {"Hélène", "Œuvray", "Łukasz"}),
+    (["avec/ADP*", "Nathalie/PROPN", "BERTRAND/PROPN", ",/PUNCT", "DUPONT/PROPN", "Gérard/PROPN", "et/CCONJ*", "le/DET*", "CPOM/NOUN"],
+     {"Nathalie", "BERTRAND", "DUPONT", "Gérard"}),
+    # a hyphen joined to a name ends no sentence
+    (["à/ADP*", "Châtillon/PROPN", "-/PUNCT", "Montrouge/PROPN"], {"Châtillon", "Montrouge"}),
+    # interjections the tagger takes for names at the start of a sentence
+    (["Bonjour/PROPN", ",/PUNCT", "on/PRON*", "commence/VERB", "?/PUNCT", "Super/PROPN", ",/PUNCT", "Ok/PROPN"], set()),
 ])
 def test_name_words(spec, expected):
     assert name_words([tokens(*spec)]) == expected
 
 
 def test_label_and_titled_words():
-    assert label_words(["Mme Castel", "Claire (ENQ)", "Enquêtrice", "Speaker 2", "Q", "KH", "M. Le Goff", None]) == {"Castel", "Claire", "Goff"}
-    text = "J'ai vu Monsieur Roux, puis Mme Le Goff et le Dr Martin ; madame la directrice, Mme. Pierre"
-    assert titled_names(text) == {"Roux", "Goff", "Martin", "Pierre"}
+    assert label_words(["Mme Castel", "Claire (ENQ)", "Enquêtrice", "Speaker 2", "Q", "KH", "M. Le Goff", None]) == {"Castel", "Claire", "Goff", "KH"}
+    text = "J'ai vu Monsieur Roux, puis Mme Le Goff et le Dr Martin ; madame la directrice, Mme. Pierre, madame MARCHAND, monsieur le maire"
+    assert titled_names(text) == {"Roux", "Goff", "Martin", "Pierre", "MARCHAND"}
 
 
 def test_names_are_masked_with_their_capitals_only():
@@ -56,3 +66,8 @@ def test_names_are_masked_with_their_capitals_only():
     # a hyphen ends a word: the tagger cuts « Jean-Pierre » in two, and each half found is masked
     assert masked == [(0, "Pierre"), (10, "Saint-Étienne"), (47, "Dylan"), (69, "Pierre"), (77, "D'Amico")]
     assert name_pattern(set()) is None and name_spans(text, None) == []
+
+
+def test_names_inside_transcription_marks():
+    text = "[rire de Julie] on y va (Sylvain tousse) [Rires] [Rires nerveux] (inaudible) [Katie, Youcel] (en aparté à Sofiane)"
+    assert marked_names(text) == {"Julie", "Sylvain", "Katie", "Youcel", "Sofiane"}

@@ -38,7 +38,7 @@ def test_every_passage_is_marked_and_the_interviewer_muted(report, trained_model
     passages = json.loads(scored.stdout)["documents"][0]["passages"]
     assert page.count('class="passage') == len(passages)
     for passage in passages:
-        assert f'id="exemple01-{passage["passage_id"]}"' in page
+        assert f'id="d1-{passage["passage_id"]}"' in page  # numbered anchors: a file name may carry a name
     assert page.count('class="turn interviewer"') == EXAMPLE.read_text(encoding="utf-8").count("Enquêtrice :")
     assert "cadre-manager" in page and "artisan-cadre" in page and "autre" in page
     assert page.count("<mark ") >= len(passages) // 2
@@ -77,7 +77,7 @@ def test_names_are_masked_and_nothing_else(report, trained_model, tmp_path):
 
 
 def test_names_said_only_by_the_interviewer_or_in_a_passage_table_are_masked(trained_model, tmp_path):
-    transcript = tmp_path / "ent.txt"
+    transcript = tmp_path / "Entretien_Lemaire.txt"
     transcript.write_text("Enquêtrice : Bonjour Madame Lemaire, et merci. Vous avez travaillé avec Gaëlle Moreau, je crois ?\n\n"
                           "Mme Lemaire : Oui, oui, on a monté le projet ensemble, avec Anne-Sophie et toute l'équipe du foyer, pendant deux ans.\n", encoding="utf-8")
     table = tmp_path / "passages.csv"
@@ -87,7 +87,8 @@ def test_names_said_only_by_the_interviewer_or_in_a_passage_table_are_masked(tra
     assert result.exit_code == 0, result.output
     text = page_text(out)
     for name in ("Lemaire", "Gaëlle", "Moreau", "Anne", "Sophie", "Roussel", "Vienne"):
-        assert name not in text, name
+        assert name not in text and name not in out.read_text(encoding="utf-8"), name
+    assert '<h2>Entretien <span class="name" title="nom propre masqué">[nom]</span></h2>' in out.read_text(encoding="utf-8")  # its file name
     assert "Bonjour Madame [nom], et merci" in text and "avec [nom] [nom], je crois" in text
     assert "Alors avec Mme [nom] on a revu tous les plannings du foyer de [nom]." in text
 
@@ -107,7 +108,10 @@ def test_transcript_text_is_escaped(trained_model, tmp_path):
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "<script" not in page and "<b>" not in page
-    assert "&lt;script&gt;" in page and "x&lt;1&gt;" in page and 'id="x&lt;1&gt;-a&amp;b"' in page
+    assert "&lt;script&gt;" in page and "<h2>x&lt;1&gt;</h2>" in page and 'id="d1-a&amp;b"' in page
+    shown = tmp_path / "s.html"
+    assert run("score", table, "--model", trained_model, "--format", "html", "-o", shown, "-q", "--show-names").exit_code == 0
+    assert 'id="x&lt;1&gt;-a&amp;b"' in shown.read_text(encoding="utf-8")
 
 
 def test_no_highlight_splits_a_name():
