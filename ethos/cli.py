@@ -67,6 +67,18 @@ def output_options(function: Callable) -> Callable:
     return function
 
 
+def _set_french_excel(context, parameter, value: bool) -> bool:
+    from .tables import FRENCH_EXCEL
+
+    FRENCH_EXCEL.set(bool(value))
+    return value
+
+
+def excel_option(function: Callable) -> Callable:
+    return click.option("--excel", is_flag=True, expose_value=False, envvar="ETHOS_EXCEL", callback=_set_french_excel,
+                        help="CSV for French Excel: semicolons between cells, decimal commas (also ETHOS_EXCEL=1).")(function)
+
+
 def segment_options(function: Callable) -> Callable:
     from .segment import MAX_WORDS, MIN_WORDS
 
@@ -201,6 +213,7 @@ def make_cache(cache_dir: Path | None, no_cache: bool):
 @paths_argument
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "json", "table"]), default="jsonl", show_default=True)
 @segment_options
+@excel_option
 @output_options
 @quiet_option
 def segment(paths, fmt, interviewers, speakers, max_words, min_words, output, force, quiet):
@@ -238,6 +251,8 @@ def segment(paths, fmt, interviewers, speakers, max_words, min_words, output, fo
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "table"]), default="jsonl", show_default=True)
 @segment_options
 @cache_options
+@excel_option
+@excel_option
 @output_options
 @quiet_option
 def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_process, cache_dir, no_cache, output, force, quiet):
@@ -672,6 +687,7 @@ def _features_text(explanation: dict, count: int = 3) -> str:
 @click.option("--show-names", is_flag=True, help="In the html report, show people's and places' names, which are masked by default.")
 @segment_options
 @cache_options
+@excel_option
 @output_options
 @quiet_option
 def score(paths, model_dir, fmt, top, show_names, interviewers, speakers, max_words, min_words, n_process, cache_dir, no_cache, output, force, quiet):
@@ -877,6 +893,7 @@ DEFAULT_METADATA = Path("data") / "transcripts" / "metadata.csv"
 @codebook_option
 @segment_options
 @cache_options
+@excel_option
 @output_options
 @quiet_option
 def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot, codebook, interviewers, speakers, max_words, min_words,
@@ -1047,6 +1064,7 @@ def parse_code_mapping(ctx, param, values) -> dict[str, str]:
               help="Give the codings of CODE (a code's name, or its path parent/child) the label LABEL (repeatable).")
 @click.option("--only-mapped", is_flag=True, help="Leave out codings whose code is neither mapped nor a codebook label (kept under the code's name otherwise).")
 @codebook_option
+@excel_option
 @output_options
 @quiet_option
 def qdpx_import(project, fmt, mapping, only_mapped, codebook, output, force, quiet):
@@ -1116,6 +1134,7 @@ def write_qdpx_output(handle: IO[str], documents: list[dict], inputs) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Annotation file format [default: from -o's suffix, else csv].")
 @segment_options
 @cache_options
+@excel_option
 @output_options
 @quiet_option
 def suggest(paths, model_dir, n, per_interview, max_similarity, exclude_paths, no_exclude, coder, fmt, interviewers, speakers, max_words, min_words,

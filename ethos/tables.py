@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Iterable, Sequence
 
@@ -118,6 +119,8 @@ def _needs_quote(text: str) -> bool:
 
 
 def _is_number(text: str) -> bool:
+    if "," in text and "." not in text and text.count(",") == 1:
+        text = text.replace(",", ".")  # a French decimal comma
     try:
         float(text)
         return True
@@ -125,22 +128,36 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def write_csv(handle: IO[str], rows: Iterable[dict], columns: Sequence[str], *, bom: bool | None = None) -> None:
+#: CSV for French Excel (``--excel``, or ``ETHOS_EXCEL=1``): semicolons between cells and decimal
+#: commas, which is what Excel on a French system opens in columns and reads as numbers.
+FRENCH_EXCEL: ContextVar[bool] = ContextVar("french_excel", default=False)
+
+
+def _cell(value, french: bool) -> str:
+    if french and isinstance(value, float):
+        return repr(value).replace(".", ",")
+    return neutralise(value)
+
+
+def write_csv(handle: IO[str], rows: Iterable[dict], columns: Sequence[str], *, bom: bool | None = None, french: bool | None = None) -> None:
     """CSV with a header, every cell neutralised against formula injection.
 
     A file (not standard output) starts with a byte-order mark, by which Excel knows the file is
-    UTF-8 and shows accents right; every reader in ethos skips it.
+    UTF-8 and shows accents right; every reader in ethos skips it. ``french`` (by default
+    :data:`FRENCH_EXCEL`) writes semicolons and decimal commas; ethos reads those files too.
     """
+    french = FRENCH_EXCEL.get() if french is None else french
     if bom is None:
         bom = handle is not sys.stdout and not (hasattr(handle, "isatty") and handle.isatty())
     if bom:
         handle.write("\ufeff")
-    writer = csv.writer(handle, lineterminator="\n")
+    delimiter = ";" if french else ","
+    writer = csv.writer(handle, lineterminator="\n", delimiter=delimiter)
     # with "\n" as line end, the writer would leave a lone "\r" unquoted, and readers would end the line there
-    quoting = csv.writer(handle, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    quoting = csv.writer(handle, lineterminator="\n", delimiter=delimiter, quoting=csv.QUOTE_ALL)
     writer.writerow(columns)
     for row in rows:
-        cells = [neutralise(row.get(c, "")) for c in columns]
+        cells = [_cell(row.get(c, ""), french) for c in columns]
         (quoting if any("\r" in cell for cell in cells) else writer).writerow(cells)
 
 

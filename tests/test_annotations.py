@@ -156,3 +156,16 @@ def test_french_titles_are_labels_and_odd_files_are_warned_about(tmp_path):
     ]
     with pytest.raises(AnnotationError, match=r"line 2: unknown label 'Cadre-manager' \(the codebook's labels are artisan, manager, other\)"):
         read_codings([tmp_path / "a.csv"])
+
+
+def test_the_same_span_is_one_passage_whatever_its_id(tmp_path):
+    """A file from `ethos suggest` names passages p004...; coded in QDA software and imported back, s135-287."""
+    write(tmp_path / "lea.csv", "doc_id,passage_id,text,label,coder,start,end\nent01,p004,On pilote,manager,lea,135,287\nent01,p005,Les gamins,artisan,lea,290,330\n")
+    write(tmp_path / "qda.csv", "doc_id,passage_id,text,label,coder,start,end\nent01,s135-287,On pilote,other,marc,135,287\nent01,s290-330,Les gamins,artisan,marc,290,330\n"
+                                "ent01,s400-420,Autre chose,other,marc,400,420\n")
+    codings = read_codings([tmp_path])
+    assert [(c.coder, c.passage_id) for c in codings] == [("lea", "p004"), ("lea", "p005"), ("marc", "p004"), ("marc", "p005"), ("marc", "s400-420")]
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n_units"] == 3 and report["cohen_kappa"][0]["n_units"] == 2

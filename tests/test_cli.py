@@ -166,3 +166,24 @@ def test_an_interviewer_label_that_is_not_in_a_file_is_said_and_detection_kept(t
     assert result.exit_code == 0, result.output
     assert [str(w.message) for w in caught] == [f"{other}: no speaker is labelled Speaker1 (its speakers: Claire (ENQ), M. Roux); the interviewer is found by tag instead"]
     assert [json.loads(line)["speaker"] for line in result.stdout.splitlines()] == ["M. Roux", "M. Roux"]
+
+
+def test_csv_for_french_excel(transcript, tmp_path, monkeypatch):
+    out = tmp_path / "passages.csv"
+    result = run("segment", transcript, "-q", "--format", "csv", "--excel", "-o", out)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "doc_id;passage_id;speaker;start;end;text;clean"
+    again = run("segment", out, "-q")  # ethos reads what it wrote for Excel
+    assert [json.loads(line)["text"] for line in again.stdout.splitlines()] == [json.loads(line)["text"] for line in run("segment", transcript, "-q").stdout.splitlines()]
+    assert run("segment", transcript, "-q", "--format", "csv").stdout.splitlines()[0] == "doc_id,passage_id,speaker,start,end,text,clean"  # not sticky
+    monkeypatch.setenv("ETHOS_EXCEL", "1")
+    assert run("segment", transcript, "-q", "--format", "csv").stdout.splitlines()[0].startswith("doc_id;passage_id;")
+
+
+def test_french_excel_numbers_have_decimal_commas_and_are_not_neutralised():
+    from ethos.tables import write_csv
+
+    handle = io.StringIO()
+    write_csv(handle, [{"label": "manager", "p": 0.25, "score": -1.5, "text": "-1,5 ou =SOMME(A1)"}], ["label", "p", "score", "text"], bom=False, french=True)
+    assert handle.getvalue() == "label;p;score;text\nmanager;0,25;-1,5;'-1,5 ou =SOMME(A1)\n"
