@@ -252,7 +252,6 @@ def segment(paths, fmt, interviewers, speakers, max_words, min_words, output, fo
 @segment_options
 @cache_options
 @excel_option
-@excel_option
 @output_options
 @quiet_option
 def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_process, cache_dir, no_cache, output, force, quiet):
@@ -302,6 +301,7 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
 @click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), envvar="ETHOS_CODEBOOK", help="Codebook (TOML) whose labels coders may use [default: data/codebook.toml if present, else manager, artisan, other].")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), help="Add this model as one more coder, named `model` (out-of-fold predictions for the passages it was trained on).")
 @cache_options
+@excel_option
 @output_options
 def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_dir, n_process, cache_dir, no_cache, output, force):
     """Inter-coder agreement over annotation files.
