@@ -80,12 +80,15 @@ def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
     A capitalised word inside a sentence is one. At the start of a sentence, where everything has a
     capital, a word is one when the tagger calls it a proper noun, unless it is a function word, a
     word of spoken French the tagger often takes for a name (« Bon, ça tourne », « Ben oui »,
-    « Bonjour »), or a word that appears in lower case elsewhere in the transcript. A word in
-    capitals is an acronym and stays (« l'ASE »), unless it stands beside a name (« Nathalie
-    BERTRAND », « DUPONT Gérard »). Particles (the « Le » of « Mme Le Goff ») and function words are
-    never names: they start sentences too.
+    « Bonjour »), or a word that appears in lower case elsewhere in the transcript as a common word.
+    A word in lower case is one when the tagger calls it a proper noun wherever it stands, and never
+    just after a determiner (automatic transcripts write « j'ai vu sylvie »; « la clé » is no name). A word in capitals is an acronym and stays (« l'ASE »),
+    unless it stands beside a name (« Nathalie BERTRAND », « DUPONT Gérard »). Particles (the « Le »
+    of « Mme Le Goff ») and function words are never names: they start sentences too. A name is
+    masked in both cases unless the transcript also has it as a common word (« Pierre », « la pierre »).
     """
-    inside, starting, lower, capitals, after_title = set(), set(), set(), [], set()
+    inside, starting, capitals, after_title = set(), set(), [], set()
+    lower: dict[str, set[str]] = {}  # words seen in lower case, and how the tagger saw them
     for tokens in passages:
         sentence_start = True
         previous = None
@@ -95,7 +98,9 @@ def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
                     and not is_number_word(text) and text.lower() not in _NOT_NAMES:
                 after_title.add(text)  # « monsieur roux », as automatic transcripts write it
             if text[:1].islower():
-                lower.add(text.replace("’", "'"))
+                # after a determiner, a « proper noun » in lower case is the tagger's slip (« la clé »)
+                proper = token.pos == "PROPN" and not token.is_stop and not (previous is not None and previous.pos == "DET")
+                lower.setdefault(text.replace("’", "'"), set()).add("PROPN" if proper else "word")
             elif _is_name_like(text) and not token.is_stop:
                 if not sentence_start:
                     inside.add(text)
@@ -107,10 +112,16 @@ def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
             attached = previous is not None and text in "-–" and previous.idx + len(previous.text) == token.idx
             sentence_start = text in _SENTENCE_END and not attached
             previous = token
+    common = {word for word, seen in lower.items() if "word" in seen}
+    # a lower-case word the tagger always calls a proper noun (« j'ai vu sylvie », « chez martin »)
+    lowered = {word for word, seen in lower.items() if seen == {"PROPN"} and _wordlike(word) and word not in _SPOKEN_WORDS | _NOT_NAMES
+               and not is_number_word(word)}
     names = {word for word in inside if word.lower() not in _SPOKEN_WORDS}
-    names |= {word for word in starting if word.lower().replace("’", "'") not in lower | _SPOKEN_WORDS}
+    names |= {word for word in starting if word.lower().replace("’", "'") not in common | _SPOKEN_WORDS}
     names |= {word for before, word, after in capitals if before in names or after in names}
-    return names | after_title | {word[0].upper() + word[1:] for word in after_title if word.islower()}
+    names |= after_title | lowered
+    # a name is masked in lower case too when the transcript never has that word as a common one
+    return names | {w.lower() for w in names if w.lower() not in common} | {w[0].upper() + w[1:] for w in names if w.islower()}
 
 
 def label_words(labels: Iterable[str]) -> set[str]:
