@@ -8,9 +8,9 @@ labels. Nothing here ever writes to an annotation file.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 import warnings
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -145,7 +145,8 @@ def _warn_about_mismatches(codings: Sequence[Coding]) -> None:
 
 def _coding(path: Path, number: int, row: dict, allowed: dict[str, str]) -> Coding:
     def field(name: str) -> str:
-        return (row.get(name) or "").strip()
+        # composed (NFC): « Hélène » typed on a Mac is the same coder, interview and passage
+        return unicodedata.normalize("NFC", (row.get(name) or "").strip())
 
     for name in ("doc_id", "passage_id", "coder", "label"):
         if not field(name):

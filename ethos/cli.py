@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import sys
+import unicodedata
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -318,6 +320,8 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
       ethos agreement data/annotated --disagreements to_adjudicate.csv
       ethos agreement data/annotated --model models/default
     """
+    if output is not None and disagreements_file is not None and str(output) != "-" and output.resolve() == disagreements_file.resolve():
+        raise click.UsageError("-o and --disagreements name the same file: give each its own")
     refuse_existing(force, output, disagreements_file, reads=paths)
     from .agreement import agreement_report, reliability_from_codings
     from .annotations import read_codings
@@ -368,13 +372,20 @@ def write_disagreements(path: Path, force: bool, data, codings) -> None:
     from .agreement import disagreements
     from .tables import write_csv, write_jsonl
 
+    from .annotations import GOLD
+
     first, notes = {}, {}
+    adjudicated = {coding.unit for coding in codings if coding.coder == GOLD}
     for coding in codings:
         first.setdefault(coding.unit, coding)
         notes[coding.unit, coding.coder] = coding.note
     rows = []
+    settled = 0
     for u in disagreements(data):
         unit = data.units[u]
+        if unit in adjudicated:  # a gold label settles it already: adjudicating it again would contradict it
+            settled += 1
+            continue
         row = {"doc_id": unit[0], "passage_id": unit[1], "text": first[unit].text, "label": "", "coder": "gold",
                "start": first[unit].start if first[unit].start is not None else "", "end": first[unit].end if first[unit].end is not None else "", "note": ""}
         for c, coder in enumerate(data.coders):
@@ -390,7 +401,8 @@ def write_disagreements(path: Path, force: bool, data, codings) -> None:
             write_jsonl(handle, rows)
         else:
             write_csv(handle, rows, columns)
-    click.echo(f"{len(rows)} passages to adjudicate written to {path}", err=True)
+    already = f" ({settled} more that coders disagree on have a gold label already)" if settled else ""
+    click.echo(f"{len(rows)} passages to adjudicate written to {path}{already}", err=True)
 
 
 def _figure(value) -> str:
@@ -473,6 +485,15 @@ def read_training_data(data_paths, codebook, quiet: bool, metadata: Path | None 
     names = name_tokens(metadata) if metadata is not None else None
     book = load_codebook(codebook)
     data = training_data(list(data_paths) or [Path("data") / "annotated"], book.names, names, for_training=for_training, aliases=book.aliases)
+    if metadata is not None:
+        from .tables import read_rows
+
+        described = {unicodedata.normalize("NFC", (row.get("doc_id") or "").strip()) for _, row in read_rows(metadata)}
+        missing = sorted(set(data.documents) - described)
+        if missing:
+            shown = ", ".join(missing[:8]) + (" …" if len(missing) > 8 else "")
+            warnings.warn(f"{len(missing)} interview{'s are' if len(missing) > 1 else ' is'} not in {metadata} ({shown}): "
+                          f"{'their interviewees’' if len(missing) > 1 else 'its interviewee’s'} pseudonyms are not masked from the training texts")
     if data.ties:
         shown = ", ".join(f"{d}/{p}" for d, p in data.ties[:5]) + (" …" if len(data.ties) > 5 else "")
         warnings.warn(f"{len(data.ties)} passages left out because their coders tie and no gold label settles them: {shown} (adjudicate them with `ethos agreement --disagreements`)")
@@ -564,7 +585,8 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
       ethos train --quick
     """
     from .codebook import load_codebook
-    from .model import CANDIDATES, DEFAULT_CANDIDATE, Candidate, TrainingLock, build_manifest, compare_with_previous, read_manifest, save_model
+    from .model import (CANDIDATES, DEFAULT_CANDIDATE, Candidate, TrainingLock, build_manifest, changed_passages, compare_with_previous,
+                        read_manifest, save_model)
     from .model import train as train_model
     from .nlp import lemma_session
 
@@ -602,6 +624,11 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
         if previous is not None:
             manifest["previous"] = compare_with_previous(previous, training)
         archived = save_model(training.model, manifest, model_dir)
+        if archived is not None and read_manifest(archived).get("sha256") == read_manifest(model_dir)["sha256"]:
+            shutil.rmtree(archived)  # the same model again (a --quick refit of the same data): one copy is enough
+            if not any(archived.parent.iterdir()):
+                archived.parent.rmdir()
+            archived = None
 
     click.echo()
     click.echo("Candidates (grouped cross-validation, macro-F1 over all out-of-fold predictions):")
@@ -615,11 +642,20 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
         new = ", ".join(f"{label} {n}" for label, n in change["new_per_label"].items())
         click.echo(f"Since the previous model ({change['previous_created']}): {change['new_passages']} new passages ({new}), "
                    f"{change['relabelled_passages']} relabelled, {change['gone_passages']} gone")
+        added, relabelled = changed_passages(previous, training.data)
+        if added:
+            click.echo("  new: " + ", ".join(f"{d}/{p}" for d, p in added[:12]) + (f" and {len(added) - 12} more" if len(added) > 12 else ""))
+        for (doc_id, passage_id), old, now in relabelled[:12]:
+            click.echo(f"  relabelled: {doc_id}/{passage_id} {old} -> {now}")
+        if len(relabelled) > 12:
+            click.echo(f"  and {len(relabelled) - 12} more relabelled")
         for name, (old, now) in change["figures"].items():
             click.echo(f"  {name:<14} {_f(old)} -> {_f(now)}")
         if change["worse"]:
-            warnings.warn(f"the new model's grouped macro-F1 ({_f(change['figures']['macro_f1'][1])}) is lower than the previous model's "
-                          f"({_f(change['figures']['macro_f1'][0])}); the previous model is kept in {archived}")
+            old_f1, new_f1 = change["figures"]["macro_f1"]
+            spread = training.evaluation.get("macro_f1_fold_sd")
+            warnings.warn(f"the new model's grouped macro-F1 ({_f(new_f1)}) is lower than the previous model's ({_f(old_f1)}) by {old_f1 - new_f1:.3f}"
+                          + (f" (its spread over folds is {spread:.3f})" if spread is not None else "") + f"; the previous model is kept in {archived}")
     click.echo()
     click.echo(f"Model written to {model_dir}" + (f"; the previous one is in {archived}" if archived else ""))
 
@@ -830,9 +866,11 @@ def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_proces
             json.dump({"model": {"path": str(model_dir), "labels": model.labels}, "features": result}, handle, ensure_ascii=False, indent=1)
             handle.write("\n")
         else:
+            with_examples = any(r.get("example") for rows in result.values() for r in rows)
             for label, rows in result.items():
                 handle.write(f"{label}\n")
-                write_table(handle, [[f"{r['weight']:+.2f}", r["feature"], " ".join((r.get("example") or "").split())] for r in rows], ["weight", "feature", "example"])
+                cells = [[f"{r['weight']:+.2f}", r["feature"]] + ([" ".join((r.get("example") or "").split())] if with_examples else []) for r in rows]
+                write_table(handle, cells, ["weight", "feature"] + (["example"] if with_examples else []))
                 handle.write("\n")
     if plot is not None:
         from .plots import plot_features

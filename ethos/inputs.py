@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -72,7 +73,7 @@ def read_passage_table(path: Path) -> list[Passage]:
         text = row.get("text", "")
         if not text.strip():
             raise InputError(f"{path}, line {number}: empty text")
-        doc_id = row.get("doc_id") or path.stem
+        doc_id = unicodedata.normalize("NFC", row.get("doc_id") or path.stem)
         passage_id = row.get("passage_id") or f"r{number:04d}"
         if (doc_id, passage_id) in seen:
             raise InputError(f"{path}, line {number}: passage ({doc_id}, {passage_id}) appears twice")

@@ -62,7 +62,7 @@ def read_positions(path: Path) -> dict[str, str]:
     positions: dict[str, str] = {}
     lines: dict[str, int] = {}
     for number, row in rows:
-        doc_id = (row.get("doc_id") or "").strip()
+        doc_id = unicodedata.normalize("NFC", (row.get("doc_id") or "").strip())
         if not doc_id:
             raise InputError(f"{path}, line {number}: empty doc_id")
         if doc_id in lines:

@@ -9,6 +9,7 @@ offsets point into, and its turns.
 
 from __future__ import annotations
 
+import dataclasses
 import lzma
 import re
 import struct
@@ -87,6 +88,8 @@ def read_transcript(path: Path, speakers: Sequence[str] = ()) -> Document:
         raise InputError(f"{path}: the file is empty")
     reader = _READERS[suffix]
     document = reader(path, tuple(speakers))
+    if document.doc_id != unicodedata.normalize("NFC", document.doc_id):  # a file name written on a Mac
+        document = dataclasses.replace(document, doc_id=unicodedata.normalize("NFC", document.doc_id))
     if not document.raw.strip():
         raise InputError(f"{path}: the file holds no text")
     return document

@@ -169,3 +169,17 @@ def test_the_same_span_is_one_passage_whatever_its_id(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["n_units"] == 3 and report["cohen_kappa"][0]["n_units"] == 2
+
+
+def test_passages_with_a_gold_label_are_not_adjudicated_again(tmp_path):
+    write(tmp_path / "a.csv", HEADER + "e1,p1,On pilote,manager,A\ne1,p2,Les gamins,artisan,A\ne1,p3,Voilà,other,A\n")
+    write(tmp_path / "b.csv", HEADER + "e1,p1,On pilote,other,B\ne1,p2,Les gamins,manager,B\ne1,p3,Voilà,other,B\n")
+    write(tmp_path / "gold.csv", HEADER + "e1,p2,Les gamins,artisan,gold\n")
+    out = tmp_path / "out" / "adjudicate.csv"
+    out.parent.mkdir()
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path), "--disagreements", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"1 passages to adjudicate written to {out} (1 more that coders disagree on have a gold label already)" in result.stderr
+    assert [line.split(",")[:2] for line in out.read_text(encoding="utf-8-sig").splitlines()[1:]] == [["e1", "p1"]]
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path), "--disagreements", str(out), "-o", str(out), "--force"])
+    assert result.exit_code == 2 and "-o and --disagreements name the same file" in result.stderr

@@ -34,9 +34,20 @@ def test_retraining_archives_and_compares(trained_model, small_annotations, tmp_
     result = run("train", "--data", small_annotations, "--data", extra, "--model-dir", folder, "-q")
     assert result.exit_code == 0, result.output
     assert "Since the previous model" in result.stdout and "1 new passages (manager 1, artisan 0, other 0)" in result.stdout
+    assert "  new: ent40/p900\n" in result.stdout
     assert "macro_f1" in result.stdout and "->" in result.stdout
     archived = list((tmp_path / "models" / "archive").iterdir())
     assert len(archived) == 1 and (archived[0] / "model.joblib").read_bytes() == (trained_model / "model.joblib").read_bytes()
+
+
+def test_a_quick_refit_of_the_same_data_keeps_no_duplicate(trained_model, small_annotations, tmp_path):
+    folder = tmp_path / "models" / "default"
+    shutil.copytree(trained_model, folder)
+    result = run("train", "--data", small_annotations, "--model-dir", folder, "--quick", "-q")
+    assert result.exit_code == 0, result.output
+    assert "0 new passages" in result.stdout and "the previous one is in" not in result.stdout
+    assert not (tmp_path / "models" / "archive").exists()
+    assert (folder / "model.joblib").read_bytes() == (trained_model / "model.joblib").read_bytes()
 
 
 def test_train_refuses_bad_annotations_and_writes_nothing(tmp_path):
@@ -64,7 +75,7 @@ def test_a_pilot_too_small_to_learn_from_gets_a_clear_error(tmp_path):
     for result in (trained, run("evaluate", "--data", pilot, "-q")):
         assert result.exit_code == 1, result.output
         assert result.stderr == ("Error: too little coded data for a grouped cross-validation: without ent01, the other interviews give only the label "
-                                 "'artisan'; code more interviews (with passages of every label) or use fewer --folds\n")
+                                 "'artisan'; code more interviews (with passages of every label)\n")
     assert not (tmp_path / "model").exists()
 
 

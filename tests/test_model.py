@@ -12,7 +12,7 @@ from ethos.errors import AnnotationError, ModelError
 from ethos.explain import explain, top_features
 from ethos.model import (
     CANDIDATES, Candidate, EthosModel, TemperatureScaling, build_manifest, calibrator, compare_with_previous, decision_scores,
-    grouped_folds, load_model, model_codings, save_model, train, training_data,
+    WORSE_BY, changed_passages, grouped_folds, load_model, model_codings, save_model, train, training_data,
 )
 from ethos.nlp import lemma_session
 
@@ -259,6 +259,13 @@ def test_retraining_reports_what_changed(small_training, small_data):
     assert change["new_per_label"]["manager"] == new_labels.count("manager")
     assert change["relabelled_passages"] == 1 and change["gone_passages"] == 0
     assert change["worse"] and change["figures"]["macro_f1"][0] == 0.99
+    added, relabelled = changed_passages(previous, small_training.data)
+    assert added == small_data.units[:10]
+    [(unit, old, now)] = relabelled
+    assert unit == small_data.units[10] and old == fewer[0][2] and now == small_data.labels[10] != old
+    # a few thousandths lower is how a retraining moves by chance: not worse
+    previous["evaluation"]["macro_f1"] = small_training.evaluation["macro_f1"] + WORSE_BY / 2
+    assert not compare_with_previous(previous, small_training)["worse"]
 
 
 def test_the_model_codes_as_one_more_coder(trained_model, small_annotations, tmp_path):

@@ -48,6 +48,11 @@ STYLES = {
         "Enquêtrice : Et avec le siège ?\nCheffe de service : Ils nous envoient des tableaux.\n",
         ["Enquêtrice", "Cheffe de service"] * 2, ["Enquêtrice"],
     ),
+    "a job title opening a single line": (
+        "Enquêtrice : Vous êtes combien à la direction ?\nDirectrice adjointe : Trois, avec les budgets et les tableaux.\n"
+        "Enquêtrice : Et vous ?\nCheffe de service : Moi je suis sur le terrain.\nEnquêtrice : D'accord.\n",
+        ["Enquêtrice", "Directrice adjointe", "Enquêtrice", "Cheffe de service", "Enquêtrice"], ["Enquêtrice"],
+    ),
     "WhisperX brackets and colon": (
         "[SPEAKER_00]: Bonjour, vous pouvez vous présenter ?\n[SPEAKER_01]: Oui, je suis directrice générale.\n"
         "[SPEAKER_00]: Depuis quand ?\n[SPEAKER_01]: Six ans.\n",
