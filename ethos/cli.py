@@ -110,13 +110,18 @@ def cache_options(function: Callable) -> Callable:
 ANNOTATED = Path("data") / "annotated"
 
 
-def refuse_existing(force: bool, *paths: Path | None, reads: Sequence[Path] = ()) -> None:
+def refuse_existing(force: bool, *paths: Path | None, reads: Sequence[Path] = (), make_folders: bool = False) -> None:
     """Stop before any work when an output file exists and --force was not given, and always when it
     is a file the command reads (one of ``reads``, or inside a folder of them): --force replaces
-    earlier outputs, never a transcript or a coder's annotations."""
+    earlier outputs, never a transcript or a coder's annotations. An output's folder must exist
+    (a mistyped folder is not silently created) unless ``make_folders``."""
     read = [Path(p).resolve() for p in reads if str(p) != "-"]
     for path in paths:
-        if path is None or str(path) == "-" or not path.exists():
+        if path is None or str(path) == "-":
+            continue
+        if not make_folders and not path.parent.is_dir():
+            raise EthosError(f"{path.parent}: no such folder, so {path.name} cannot be written there (create it first)")
+        if not path.exists():
             continue
         resolved = path.resolve()
         if any(resolved == source or source.is_dir() and source in resolved.parents for source in read):
@@ -686,7 +691,8 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir,
       ethos evaluate --data data/annotated --format json -o evaluation.json
       ethos evaluate --plots figures/
     """
-    refuse_existing(force, output, *evaluation_plot_files(plots_dir, with_learning_curve=not no_learning_curve), reads=data_paths or [ANNOTATED])
+    refuse_existing(force, output, reads=data_paths or [ANNOTATED])
+    refuse_existing(force, *evaluation_plot_files(plots_dir, with_learning_curve=not no_learning_curve), reads=data_paths or [ANNOTATED], make_folders=True)
     from .model import DEFAULT_CANDIDATE, Candidate, evaluate as evaluate_model, read_manifest
     from .nlp import lemma_session
 

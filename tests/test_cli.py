@@ -187,3 +187,10 @@ def test_french_excel_numbers_have_decimal_commas_and_are_not_neutralised():
     handle = io.StringIO()
     write_csv(handle, [{"label": "manager", "p": 0.25, "score": -1.5, "text": "-1,5 ou =SOMME(A1)"}], ["label", "p", "score", "text"], bom=False, french=True)
     assert handle.getvalue() == "label;p;score;text\nmanager;0,25;-1,5;'-1,5 ou =SOMME(A1)\n"
+
+
+def test_an_output_in_a_missing_folder_is_refused_before_any_work(transcript, tmp_path):
+    result = run("segment", transcript, "-q", "-o", tmp_path / "resutlats" / "passages.jsonl")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'resutlats'}: no such folder, so passages.jsonl cannot be written there (create it first)\n"
+    assert not (tmp_path / "resutlats").exists()

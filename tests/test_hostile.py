@@ -661,6 +661,7 @@ def test_no_command_modifies_annotation_files(small_annotations, trained_model, 
         os.utime(path, (old, old))
     before = snapshot(annotated)
     out = tmp_path / "out"
+    out.mkdir()
     project = out / "p.qdpx"
     commands = [
         ["agreement", annotated, "--resamples", "100", "--disagreements", out / "d.csv", "-o", out / "a.txt"],
