@@ -104,7 +104,9 @@ def _labelled(path: Path, raw: str, fmt: str, known: Sequence[str], encoding: st
 
 def _read_txt(path: Path, known: Sequence[str] = ()) -> Document:
     raw, encoding = read_text(path)
-    return _labelled(path, raw.replace("\r\n", "\n").replace("\r", "\n"), "txt", known, encoding)
+    # Windows line ends stay: offsets then count characters as QDA software does (a CRLF is two), so
+    # that a passage coded there lines up with ethos's; a lone CR (old Macs) is a line end too
+    return _labelled(path, re.sub(r"\r(?!\n)", "\n", raw), "txt", known, encoding)
 
 
 # --- word-processor files -------------------------------------------------------------------------

@@ -92,7 +92,8 @@ def require_columns(path: Path, rows: Sequence[tuple[int, dict]], columns: Seque
     present = set(rows[0][1]) if rows else set()
     missing = [c for c in columns if c not in present]
     if missing:
-        raise InputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (found: {', '.join(sorted(present)) or 'none'})")
+        found = ", ".join(name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name for name in sorted(present))
+        raise InputError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (found: {found or 'none'})")
 
 
 #: Cells starting with these run as formulas in spreadsheets (CSV injection): they get a leading quote.

@@ -159,3 +159,16 @@ def test_decomposed_accents_are_composed(tmp_path):
     texts, stats = interviewee_texts(path)
     assert stats.interviewers == ["Enquêteur"] and stats.interviewer_found_by == "tag"
     assert texts == ["Elles tiennent, on est soudés.", "Oui, vraiment, on a traversé la fusion ensemble."]
+
+
+def test_windows_line_ends_are_kept_so_offsets_count_as_qda_software_does(tmp_path):
+    """Word on Windows saves .txt with CRLF; QDA software counts it as two characters, and so does ethos."""
+    text = ("Enquêteur : Bonjour, vous pouvez vous présenter ?\r\nMme Dupré : Alors, j’ai commencé comme éducatrice en 1998.\r\n\r\n"
+            "Et puis je suis devenue cheffe de service.\r\nEnquêteur : Et ensuite ?\r\nMme Dupré : Le siège, avec les tableaux de bord.\r")
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(text.encode("cp1252"))
+    document = read_transcript(path)
+    assert document.raw == text[:-1] + "\n"  # a lone CR (old Macs) ends a line as LF does, in one character
+    passages, _ = segment(document)
+    assert [(p.start, p.end) for p in passages] == [(text.index("Alors"), text.index("service.") + 8), (text.index("Le siège"), len(text) - 1)]
+    assert passages[0].clean == "Alors, j'ai commencé comme éducatrice en 1998. Et puis je suis devenue cheffe de service."
