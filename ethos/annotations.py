@@ -70,12 +70,13 @@ def read_codings(paths: Sequence[Path], labels: Sequence[str] = LABELS, aliases:
     """Every coding decision in the files, checked: known labels, required columns, no coder giving
     two labels to one passage. Errors name the file and line. ``aliases`` (folded spelling -> label,
     see :attr:`ethos.codebook.Codebook.aliases`) are other names for the labels. Codings of the same
-    span of an interview (same ``doc_id``, ``start`` and ``end``) are of one passage, under the
-    ``passage_id`` first read for it."""
+    span of an interview (same ``doc_id``, ``start``, ``end`` and words) are of one passage, under the
+    ``passage_id`` first read for it, when their texts agree."""
     codings: list[Coding] = []
     seen: dict[tuple[str, str, str], Coding] = {}
-    spans: dict[tuple[str, int, int], str] = {}
-    allowed = {label: label for label in labels} | {alias: label for alias, label in (aliases or {}).items() if label in labels}
+    spans: dict[tuple[str, int, int, str], str] = {}
+    # a label's own name wins over another label's title
+    allowed = {alias: label for alias, label in (aliases or {}).items() if label in labels} | {label: label for label in labels}
     for path in annotation_files(paths):
         try:
             rows = read_rows(path)
@@ -89,10 +90,10 @@ def read_codings(paths: Sequence[Path], labels: Sequence[str] = LABELS, aliases:
             raise AnnotationError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} (an annotation file needs {', '.join(REQUIRED)})")
         for number, row in rows:
             coding = _coding(path, number, row, allowed)
-            if coding.start is not None and coding.end is not None:
-                # the same span is the same passage, whatever it is called: `p004` in a file from
-                # `ethos suggest`, `s135-287` once coded in QDA software and imported back
-                known = spans.setdefault((coding.doc_id, coding.start, coding.end), coding.passage_id)
+            if coding.start is not None and coding.end is not None and _letters(coding.text):
+                # the same span of the same words is the same passage, whatever it is called: `p004`
+                # in a file from `ethos suggest`, `s135-287` once coded in QDA software and imported back
+                known = spans.setdefault((coding.doc_id, coding.start, coding.end, _letters(coding.text)), coding.passage_id)
                 if known != coding.passage_id:
                     coding = dataclasses.replace(coding, passage_id=known)
             key = (coding.doc_id, coding.passage_id, coding.coder)

@@ -110,12 +110,32 @@ def cache_options(function: Callable) -> Callable:
 ANNOTATED = Path("data") / "annotated"
 
 
+def transcript_files(paths: Sequence[Path]) -> list[Path]:
+    """The files a transcript command reads from ``paths`` (a folder: the transcripts directly in it)."""
+    from .inputs import expand_paths
+
+    try:
+        return expand_paths([p for p in paths if str(p) != "-"])
+    except EthosError:
+        return [Path(p) for p in paths if Path(p).is_file()]  # the command says what is wrong with the rest
+
+
+def annotation_files_read(paths: Sequence[Path]) -> list[Path]:
+    """The annotation files a command reads from ``paths`` (a folder: every .csv and .jsonl under it)."""
+    from .annotations import annotation_files
+
+    try:
+        return annotation_files([p for p in paths if Path(p).exists()])
+    except EthosError:
+        return []
+
+
 def refuse_existing(force: bool, *paths: Path | None, reads: Sequence[Path] = (), make_folders: bool = False) -> None:
     """Stop before any work when an output file exists and --force was not given, and always when it
     is a file the command reads (one of ``reads``, or inside a folder of them): --force replaces
     earlier outputs, never a transcript or a coder's annotations. An output's folder must exist
     (a mistyped folder is not silently created) unless ``make_folders``."""
-    read = [Path(p).resolve() for p in reads if str(p) != "-"]
+    read = {file.resolve() for file in reads}
     for path in paths:
         if path is None or str(path) == "-":
             continue
@@ -123,8 +143,7 @@ def refuse_existing(force: bool, *paths: Path | None, reads: Sequence[Path] = ()
             raise EthosError(f"{path.parent}: no such folder, so {path.name} cannot be written there (create it first)")
         if not path.exists():
             continue
-        resolved = path.resolve()
-        if any(resolved == source or source.is_dir() and source in resolved.parents for source in read):
+        if path.resolve() in read:
             raise EthosError(f"{path} is one of the files this command reads; write the output elsewhere")
         if not force:
             raise EthosError(f"{path} exists; use --force to overwrite it")
@@ -234,7 +253,7 @@ def segment(paths, fmt, interviewers, speakers, max_words, min_words, output, fo
       ethos segment data/transcripts/ent01.txt
       ethos segment entretien.docx --interviewer "Enquêtrice" --format csv -o passages.csv
     """
-    refuse_existing(force, output, reads=paths)
+    refuse_existing(force, output, reads=transcript_files(paths))
     from .inputs import read_inputs
     from .tables import write_csv, write_jsonl
 
@@ -273,7 +292,7 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
       ethos lemmatize data/transcripts/ --n-process 2 -o lemmas.jsonl
       ethos lemmatize passages.csv --no-cache --format csv
     """
-    refuse_existing(force, output, reads=paths)
+    refuse_existing(force, output, reads=transcript_files(paths))
     from .inputs import read_inputs
     from .nlp import lemmatize as lemmatize_texts
     from .tables import write_csv, write_jsonl
@@ -327,7 +346,7 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
     """
     if output is not None and disagreements_file is not None and str(output) != "-" and output.resolve() == disagreements_file.resolve():
         raise click.UsageError("-o and --disagreements name the same file: give each its own")
-    refuse_existing(force, output, disagreements_file, reads=paths)
+    refuse_existing(force, output, disagreements_file, reads=annotation_files_read(paths))
     from .agreement import agreement_report, reliability_from_codings
     from .annotations import read_codings
     from .codebook import load_codebook
@@ -691,8 +710,9 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir,
       ethos evaluate --data data/annotated --format json -o evaluation.json
       ethos evaluate --plots figures/
     """
-    refuse_existing(force, output, reads=data_paths or [ANNOTATED])
-    refuse_existing(force, *evaluation_plot_files(plots_dir, with_learning_curve=not no_learning_curve), reads=data_paths or [ANNOTATED], make_folders=True)
+    read = annotation_files_read(data_paths or [ANNOTATED])
+    refuse_existing(force, output, reads=read)
+    refuse_existing(force, *evaluation_plot_files(plots_dir, with_learning_curve=not no_learning_curve), reads=read, make_folders=True)
     from .model import DEFAULT_CANDIDATE, Candidate, evaluate as evaluate_model, read_manifest
     from .nlp import lemma_session
 
@@ -756,7 +776,7 @@ def score(paths, model_dir, fmt, top, show_names, interviewers, speakers, max_wo
 
     if fmt == "qdpx" and (output is None or str(output) == "-"):
         raise click.UsageError("--format qdpx writes a binary file: give it with -o FILE (for example -o predicted.qdpx)")
-    refuse_existing(force, output, reads=paths)
+    refuse_existing(force, output, reads=transcript_files(paths))
     model_dir = model_dir or default_model_dir()
     model = load_model(model_dir)
     inputs = read_inputs(paths, segment_settings(interviewers, speakers, max_words, min_words))
@@ -853,7 +873,7 @@ def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_proces
       ethos features --top 30 --format json -o features.json
       ethos features --top 20 --no-examples --plot features.png
     """
-    refuse_existing(force, output, plot, reads=data_paths or [ANNOTATED])
+    refuse_existing(force, output, plot, reads=annotation_files_read(data_paths or [ANNOTATED]))
     from .explain import feature_examples, top_features
     from .model import load_model
     from .nlp import lemma_session
@@ -959,7 +979,7 @@ def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot
       ethos profile entretiens/ --labels model --metadata entretiens/metadata.csv
       ethos profile data/annotated/gold.csv --resamples 10000 --seed 1 --format json
     """
-    refuse_existing(force, output, plot, reads=[*(paths or [ANNOTATED]), metadata])
+    refuse_existing(force, output, plot, reads=[*transcript_files(paths), *annotation_files_read(paths or [ANNOTATED]), metadata])
     from .codebook import load_codebook
     from .profile import are_annotation_files, ethos_profile, read_positions
     from .tables import write_csv
@@ -1215,7 +1235,7 @@ def suggest(paths, model_dir, n, per_interview, max_similarity, exclude_paths, n
     if fmt and suffix and fmt != suffix:
         raise click.UsageError(f"--format {fmt} does not match -o {to_file}: annotation files are read by their suffix")
     fmt = fmt or suffix or "csv"
-    refuse_existing(force, to_file, reads=[*paths, *(exclude_paths or [ANNOTATED])])
+    refuse_existing(force, to_file, reads=[*transcript_files(paths), *([] if no_exclude else annotation_files_read(exclude_paths or [ANNOTATED]))])
     exclude = [] if no_exclude else list(exclude_paths) or [p for p in [ANNOTATED] if p.is_dir()]
     if not exclude and not no_exclude:
         warnings.warn(f"no annotation files to leave out ({ANNOTATED} is not here): passages already coded may be suggested; "

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from .cleaning import clean
 from .features import TITLES, is_acronym, is_number_word
 from .nlp import Token, session_lemmas
-from .speakers import EVENT_WORDS, INTERVIEWER_NAMES, fold
+from .speakers import EVENT_WORDS, INTERVIEWER_NAMES, fold, is_role_label
 
 #: What a masked name shows in a report.
 MASK = "[nom]"
@@ -129,6 +129,8 @@ def label_words(labels: Iterable[str]) -> set[str]:
     « KH » « KH »), whatever their case."""
     found = set()
     for label in labels:
+        if label and is_role_label(label):  # « Cheffe de service » names a job, not a person
+            continue
         for word in re.split(r"[\s()\[\]_.:,]+", label or ""):
             if _wordlike(word) and fold(word) not in _ROLE_WORDS and word.lower() not in _NOT_NAMES and not is_number_word(word):
                 found.add(word)

@@ -65,8 +65,8 @@ def fold(label: str) -> str:
     return " ".join(text.lower().replace("_", " ").split()).strip(" :")
 
 
-def _is_role(label: str) -> bool:
-    """A label naming a job (« Directrice adjointe », « Cheffe de service »): a speaker from its first line."""
+def is_role_label(label: str) -> bool:
+    """A label naming a job (« Directrice adjointe », « Cheffe de service »), lower case after its first word."""
     first = label.split(maxsplit=1)[0] if label.split() else ""
     return first[:1].isupper() and fold(first) in _ROLES and len(label.split()) <= 4
 
@@ -77,7 +77,7 @@ def _plausible_label(label: str) -> bool:
     tokens = re.sub(r"\([^)]*\)", "", label).replace("_", " ").split()
     if not tokens or not (tokens[0][0].isupper() or tokens[0][0].isdigit()):
         return False
-    if _is_role(label):
+    if is_role_label(label):
         return True
     return all(t[0].isupper() or t[0].isdigit() or t.lower() in _PARTICLES for t in tokens)
 
@@ -102,7 +102,7 @@ def find_turns(raw: str, known: Sequence[str] = ()) -> tuple["Turn", ...]:
     """Split a transcript's text into speaker turns.
 
     A label counts as a speaker when it opens at least two lines, is an interviewer tag, starts
-    with a title (« Mme Castel ») or a job (« Directrice adjointe »), or is one of the ``known`` labels (the user's --speaker and
+    with a title (« Mme Castel »), or is one of the ``known`` labels (the user's --speaker and
     --interviewer). Lines before the first turn are a header, not speech; unlabelled lines continue
     the previous turn. A text without labels is one speaker's speech, a turn per paragraph.
     """
@@ -112,7 +112,7 @@ def find_turns(raw: str, known: Sequence[str] = ()) -> tuple["Turn", ...]:
     candidates = _candidates(raw, known_folded)
     counts = Counter(label for *_, label in candidates)
     speakers = {label for label, n in counts.items()
-                if n >= 2 or is_interviewer_tag(label) or _TITLE.match(label) or _is_role(label) or fold(label) in known_folded}
+                if n >= 2 or is_interviewer_tag(label) or _TITLE.match(label) or fold(label) in known_folded}
     starts = [(line_start, body, label) for line_start, _, body, label in candidates if label in speakers]
     if not starts:
         return tuple(_paragraph_turns(raw))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import numbers
 import sys
 from contextvars import ContextVar
 from pathlib import Path
@@ -135,8 +136,8 @@ FRENCH_EXCEL: ContextVar[bool] = ContextVar("french_excel", default=False)
 
 
 def _cell(value, french: bool) -> str:
-    if french and isinstance(value, float):
-        return repr(value).replace(".", ",")
+    if french and isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return repr(float(value)).replace(".", ",")
     return neutralise(value)
 
 

@@ -169,6 +169,10 @@ def test_the_same_span_is_one_passage_whatever_its_id(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["n_units"] == 3 and report["cohen_kappa"][0]["n_units"] == 2
+    # passages of a passage table have no real offsets (0 to their length): same span, other words, other passage
+    write(tmp_path / "table.csv", "doc_id,passage_id,text,label,coder,start,end\nent02,r0001,On pilote tout,manager,lea,0,14\n"
+                                  "ent02,r0002,Les gamins là,artisan,lea,0,14\n")
+    assert [c.passage_id for c in read_codings([tmp_path / "table.csv"])] == ["r0001", "r0002"]
 
 
 def test_passages_with_a_gold_label_are_not_adjudicated_again(tmp_path):

@@ -194,3 +194,12 @@ def test_an_output_in_a_missing_folder_is_refused_before_any_work(transcript, tm
     assert result.exit_code == 1
     assert result.stderr == f"Error: {tmp_path / 'resutlats'}: no such folder, so passages.jsonl cannot be written there (create it first)\n"
     assert not (tmp_path / "resutlats").exists()
+
+
+def test_an_output_beside_the_inputs_is_fine_when_it_is_not_read(transcript, tmp_path):
+    out = tmp_path / "passages.csv"  # in the folder of transcripts, but a folder's listing reads transcripts only
+    assert run("segment", tmp_path, "-q", "--format", "csv", "-o", out).exit_code == 0
+    result = run("segment", tmp_path, "-q", "--format", "csv", "-o", out, "--force")
+    assert result.exit_code == 0, result.output
+    result = run("segment", tmp_path, "-q", "-o", transcript, "--force")
+    assert result.exit_code == 1 and result.stderr == f"Error: {transcript} is one of the files this command reads; write the output elsewhere\n"

@@ -61,6 +61,7 @@ def test_name_words(spec, expected):
 
 def test_label_and_titled_words():
     assert label_words(["Mme Castel", "Claire (ENQ)", "Enquêtrice", "Speaker 2", "Q", "KH", "M. Le Goff", None]) == {"Castel", "Claire", "Goff", "KH"}
+    assert label_words(["Cheffe de service", "Directrice adjointe", "sylvie marchand"]) == {"sylvie", "marchand"}
     text = "J'ai vu Monsieur Roux, puis Mme Le Goff et le Dr Martin ; madame la directrice, Mme. Pierre, madame MARCHAND, monsieur le maire"
     assert titled_names(text) == {"Roux", "Goff", "Martin", "Pierre", "MARCHAND"}
 

@@ -48,11 +48,6 @@ STYLES = {
         "Enquêtrice : Et avec le siège ?\nCheffe de service : Ils nous envoient des tableaux.\n",
         ["Enquêtrice", "Cheffe de service"] * 2, ["Enquêtrice"],
     ),
-    "a job title opening a single line": (
-        "Enquêtrice : Vous êtes combien à la direction ?\nDirectrice adjointe : Trois, avec les budgets et les tableaux.\n"
-        "Enquêtrice : Et vous ?\nCheffe de service : Moi je suis sur le terrain.\nEnquêtrice : D'accord.\n",
-        ["Enquêtrice", "Directrice adjointe", "Enquêtrice", "Cheffe de service", "Enquêtrice"], ["Enquêtrice"],
-    ),
     "WhisperX brackets and colon": (
         "[SPEAKER_00]: Bonjour, vous pouvez vous présenter ?\n[SPEAKER_01]: Oui, je suis directrice générale.\n"
         "[SPEAKER_00]: Depuis quand ?\n[SPEAKER_01]: Six ans.\n",
@@ -113,6 +108,14 @@ def test_file_without_labels_is_one_speaker():
 @pytest.mark.parametrize("label", ["Enquêteur", "enquetrice", "Q", "E", "Enq.", "ENQ", "Sonia Branca-Rosoff (ENQ)", "Sonia Branca-Rosoff Enq", "Florence (Enq.)", "Intervieweuse"])
 def test_interviewer_tags(label):
     assert is_interviewer_tag(label)
+
+
+def test_a_job_title_heard_once_is_speech_unless_named():
+    """A line of speech can open like a label (« Chef de projet : c'était le premier. »): one line is not enough."""
+    raw = ("Enquêtrice : Vous êtes combien à la direction ?\nDirectrice adjointe : Trois, avec les budgets et les tableaux.\n"
+           "Enquêtrice : Et vos postes ?\nMarie : J'en ai eu deux.\nChef de projet : c'était le premier.\nEnquêtrice : D'accord.\nMarie : Voilà.\n")
+    assert [t.speaker for t in find_turns(raw)] == ["Enquêtrice", "Enquêtrice", "Marie", "Enquêtrice", "Marie"]
+    assert [t.speaker for t in find_turns(raw, ["Directrice adjointe"])][:2] == ["Enquêtrice", "Directrice adjointe"]
 
 
 def test_labels_the_user_names_are_speakers_even_once_or_shaped_like_a_sentence():
