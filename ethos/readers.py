@@ -322,8 +322,11 @@ def _subtitle_utterances(text: str) -> list[tuple[str | None, str]]:
             line = _TAG.sub("", line)
             inline = _INLINE_SPEAKER.match(line)
             if inline and not voice:
-                speaker = (inline.group(1) or inline.group(2)).strip()
-                line = line[inline.end():]
+                named = (inline.group(1) or inline.group(2)).strip()
+                # « [rires] oui » is an event, « Et le siège nous dit : faites plus » a sentence: neither names a speaker
+                if speakers.fold(named) not in speakers.EVENT_WORDS and (inline.group(1) or len(named.split()) <= 4):
+                    speaker = named
+                    line = line[inline.end():]
             utterances.append((speaker, line))
     return utterances
 

@@ -172,3 +172,20 @@ def test_windows_line_ends_are_kept_so_offsets_count_as_qda_software_does(tmp_pa
     passages, _ = segment(document)
     assert [(p.start, p.end) for p in passages] == [(text.index("Alors"), text.index("service.") + 8), (text.index("Le siège"), len(text) - 1)]
     assert passages[0].clean == "Alors, j'ai commencé comme éducatrice en 1998. Et puis je suis devenue cheffe de service."
+
+
+def test_subtitle_events_and_sentences_with_a_colon_name_no_speaker(tmp_path):
+    path = tmp_path / "auto.srt"
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\nQ: Comment ça se passe avec le siège ?\n\n"
+        "2\n00:00:03,500 --> 00:00:06,000\nR: [rires] Ils nous demandent des tableaux tout le temps.\n\n"
+        "3\n00:00:06,500 --> 00:00:08,000\n[rires] oui vraiment, tout le temps, chaque semaine.\n\n"
+        "4\n00:00:08,500 --> 00:00:09,000\nEt le siège nous dit encore une fois : faites plus.\n\n"
+        "5\n00:00:09,500 --> 00:00:10,000\nQ: Et vous ?\n",
+        encoding="utf-8",
+    )
+    document = read_transcript(path)
+    assert [t.speaker for t in document.turns] == ["Q", "R", "Q"]
+    texts, _ = interviewee_texts(path)
+    assert texts == ["Ils nous demandent des tableaux tout le temps. oui vraiment, tout le temps, chaque semaine. "
+                     "Et le siège nous dit encore une fois : faites plus."]
