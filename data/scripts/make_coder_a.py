@@ -24,6 +24,26 @@ def words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
 
+def by_passage(doc_id: str, passages, labels: list[dict], rows: list[dict]) -> int:
+    """Coder A's rows for a document coded passage by passage; the ``hard`` tags go into the note."""
+    if [p.passage_id for p in passages] != [row["passage_id"].strip() for row in labels]:
+        print(f"{doc_id}: {len(passages)} passages, {len(labels)} coded, or not the same ids", file=sys.stderr)
+        return 1
+    problems = 0
+    for passage, row in zip(passages, labels):
+        expected = words(row["first_words"])[:4]
+        if words(passage.text)[:len(expected)] != expected:
+            print(f"{doc_id}, {passage.passage_id}: coded {expected}, transcript {words(passage.text)[:4]}", file=sys.stderr)
+            problems += 1
+        hard = (row.get("hard") or "").strip()
+        note = (row.get("note") or "").strip() + (f" [hard: {hard}]" if hard else "")
+        rows.append({
+            "doc_id": passage.doc_id, "passage_id": passage.passage_id, "text": passage.text, "label": row["label"].strip(),
+            "coder": "A", "start": passage.start, "end": passage.end, "note": note,
+        })
+    return problems
+
+
 def main() -> None:
     rows = []
     problems = 0
@@ -37,6 +57,9 @@ def main() -> None:
             labels = list(csv.DictReader(handle, delimiter="\t"))
         document = read_transcript(transcript)
         passages, stats = segment(document)
+        if labels and "passage_id" in labels[0]:  # the hard layer is coded passage by passage (a turn's stance may shift)
+            problems += by_passage(transcript.stem, passages, labels, rows)
+            continue
         excluded = {fold(s) for s in stats.interviewers} | PSEUDO_SPEAKERS
         turns = [i for i, t in enumerate(document.turns) if t.speaker and fold(t.speaker) not in excluded]
         if len(turns) != len(labels):

@@ -4,7 +4,8 @@
     python data/scripts/make_coding_sheets.py collect          # data/coding/returned/{B,C}*_labels.tsv -> data/annotated/coder_{b,c}.csv
 
 Coders see only the codebook and the passages, under opaque unit numbers, in a random order: no
-interview, no speaker, no metadata, no other coder's label. B codes every passage, C a random 30%.
+interview, no speaker, no metadata, no other coder's label. B codes every passage; C a random 30% of
+the first layer (batches 1 and 2) and every passage of the hard layer (batches 3 on).
 Their returned files are kept as they are under data/coding/returned/.
 """
 
@@ -32,7 +33,7 @@ def sheets(outdir: Path) -> None:
             keys = list(csv.DictReader(handle))
     known = {(k["doc_id"], k["passage_id"]) for k in keys}
     new = [r for r in rows if (r["doc_id"], r["passage_id"]) not in known]
-    batch = len({k["unit"][1] for k in keys}) + 1 if keys else 1
+    batch = len(list((DATA / "coding" / "returned").glob("B*_labels.tsv"))) + 1
     rng = random.Random(SEED + batch)
     rng.shuffle(new)
     start = len(keys) + 1
@@ -43,7 +44,9 @@ def sheets(outdir: Path) -> None:
         writer.writeheader()
         writer.writerows(keys + batch_keys)
     text = {(r["doc_id"], r["passage_id"]): r["text"] for r in rows}
-    sample = sorted(rng.sample(range(len(batch_keys)), round(0.3 * len(batch_keys))))
+    # the first layer: C codes a random 30%; the hard layer (batch 3 on): B and C code every passage
+    share = 0.3 if batch <= 2 else 1.0
+    sample = sorted(rng.sample(range(len(batch_keys)), round(share * len(batch_keys))))
     for coder, chosen in (("B", range(len(batch_keys))), ("C", sample)):
         with open(outdir / f"{coder}{batch}.tsv", "w", encoding="utf-8") as handle:
             handle.write("unit\ttext\n")

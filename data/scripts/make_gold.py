@@ -22,6 +22,16 @@ ADJUDICATED = {
     ("ent31", "p010"): ("artisan", "le passage conclut sur le taux d'encadrement contre « la tuyauterie budgétaire » ; l'acceptation vient au passage suivant (règle 3)"),
     ("ent48", "p013"): ("artisan", "un directeur du patrimoine arrêté par le jardin d'un résident, qu'il décrit avec précision : l'attention aux personnes domine, comme ent08 p005"),
     ("ent40", "p004"): ("other", "description du financement des chantiers sans prise de position nette sur la logique marchande"),
+    # the hard layer (ent49-ent72 and the short documents), adjudicated 2026-12-04
+    ("ent59", "p010"): ("other", "résultats commerciaux revendiqués avec fierté, puis « sur le papier » les met à distance sans dire ce qui se perd (ce sera le passage suivant) : aucune posture ne l'emporte (règle 3)"),
+    ("ent59", "p017"): ("artisan", "présence quotidienne au self avec les travailleurs, la cuisinière, le chien d'un ancien : quotidien chargé d'attachement (contre-indicateurs de « autre »)"),
+    ("ent60", "p022"): ("artisan", "se voit finir comme mandataire de terrain : ne se voit pas ailleurs que dans le métier ; court mais net"),
+    ("ent66", "p011"): ("artisan", "nuit de tempête, la cheffe de service roule sous les branches pour une résidente en crise : présence au plus près, comme ent08 p005"),
+    ("ent67", "p025"): ("artisan", "court mais net : « la rente, c'est eux qui l'ont dit » rend au financeur son mot et s'en démarque (règle sur l'ironie et les guillemets)"),
+    ("ent69", "p005"): ("artisan", "le ratio sert à protéger le temps des travailleurs sociaux ; la conclusion (« pas à l'éduc de s'épuiser ») l'emporte"),
+    ("ent69", "p009"): ("manager", "conviction affirmée pour les procédures comme mode de décision ; écrites avec l'équipe, mais c'est la procédure qui est valorisée (majorité)"),
+    ("ent69", "p010"): ("other", "récit d'une collègue épuisée qui s'arrête avant toute conclusion ; la leçon vient au passage suivant (comme les récits inachevés de la première couche)"),
+    ("ent69", "p020"): ("other", "emploi du temps factuel ; la remarque finale sur la délégation est trop mince pour porter une posture (règle 6)"),
 }
 
 
