@@ -497,6 +497,24 @@ def data_option(function: Callable) -> Callable:
                         help="Annotation folder or file (repeatable) [default: data/annotated].")(function)
 
 
+def checks_option(function: Callable) -> Callable:
+    return click.option("--checks", "check_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+                        help="Check tables or folders (repeatable) run out-of-fold [default: data/checks when present; "
+                             "see `ethos check`].")(function)
+
+
+DEFAULT_CHECKS = Path("data") / "checks"
+
+
+def read_default_checks(check_paths, labels) -> list:
+    """The check items of ``check_paths``, else of data/checks when present, else none."""
+    from .checks import read_checks
+
+    if not check_paths and not DEFAULT_CHECKS.is_dir():
+        return []
+    return read_checks(list(check_paths) or [DEFAULT_CHECKS], labels)
+
+
 def codebook_option(function: Callable) -> Callable:
     return click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), envvar="ETHOS_CODEBOOK",
                         help="Codebook (TOML) whose labels coders may use [default: data/codebook.toml if present, else manager, artisan, other].")(function)
@@ -510,8 +528,10 @@ def read_training_data(data_paths, codebook, quiet: bool, metadata: Path | None 
     book = load_codebook(codebook)
     data = training_data(list(data_paths) or [Path("data") / "annotated"], book.names, names, for_training=for_training, aliases=book.aliases)
     if metadata is not None:
+        from .model import layer_map
         from .tables import read_rows
 
+        data.set_layers(layer_map(metadata))
         described = {unicodedata.normalize("NFC", (row.get("doc_id") or "").strip()) for _, row in read_rows(metadata)}
         missing = sorted(set(data.documents) - described)
         if missing:
@@ -573,11 +593,27 @@ def write_evaluation_table(handle: IO[str], evaluation: dict) -> None:
         for point in evaluation["learning_curve"]:
             bar = "█" * round(point["macro_f1"] * 40)
             out(f"  {point['train_interviews']:>4}  {_f(point['macro_f1'])} ± {_f(point['sd'])}  {bar}")
+    if evaluation.get("per_layer"):
+        out()
+        out("Per layer of the corpus (out-of-fold; each layer weighs as much as the others in training):" if evaluation.get("layer_weights")
+            else "Per layer of the corpus (out-of-fold):")
+        labels = evaluation["labels"]
+        rows = [[layer, str(v["n_documents"]), str(v["n_passages"]), _f(v["macro_f1"]), _f(v["accuracy"])]
+                + [_f(v["per_label"][label]["recall"]) for label in labels] for layer, v in evaluation["per_layer"].items()]
+        write_table(handle, rows, ["layer", "interviews", "passages", "macro-F1", "accuracy"] + [f"recall {label}" for label in labels])
     calibration = evaluation.get("calibration")
     if calibration and "log_loss" in calibration:
         out()
-        out(f"Probabilities: log-loss {_f(calibration['log_loss'])}, Brier {_f(calibration['brier'])}, "
-            f"expected calibration error {_f(calibration['expected_calibration_error'])} (held-out folds)")
+        out(f"Probabilities (held-out folds): log-loss {_f(calibration['log_loss'])}, Brier {_f(calibration['brier'])}, "
+            f"expected calibration error {_f(calibration['expected_calibration_error'])}")
+        layers = [("all", calibration)] + list((calibration.get("per_layer") or {}).items())
+        rows = [[name, _f(c["expected_calibration_error"]), str(c["confident"]["n"]), _f(c["confident"]["accuracy"]), str(c["confident"]["wrong"])]
+                for name, c in layers]
+        write_table(handle, rows, ["passages", "ECE", "labels at p >= 0.9", "right", "wrong"])
+    if evaluation.get("checks"):
+        out()
+        out("Checks (edited passages, out-of-fold):")
+        write_check_table(handle, evaluation["checks"], 0)
 
 
 @main.command()
@@ -590,10 +626,11 @@ def write_evaluation_table(handle: IO[str], evaluation: dict) -> None:
               help="Table with a `pseudonym` column whose words are masked from the training texts "
                    "[default: data/transcripts/metadata.csv when present].")
 @click.option("--no-metadata", is_flag=True, help="Mask no names (when the texts are already pseudonymised throughout).")
+@checks_option
 @codebook_option
 @cache_options
 @quiet_option
-def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codebook, n_process, cache_dir, no_cache, quiet):
+def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_paths, codebook, n_process, cache_dir, no_cache, quiet):
     """Train a model on every annotation file under DATA.
 
     A passage's label is its gold (adjudicated) label, else its coders' majority; ties are left out
@@ -641,7 +678,8 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
         report = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
         with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
             lemmatise_with_bar(data.texts, quiet)
-            training = train_model(data, candidates=candidates, n_splits=n_splits, report=report)
+            checks = read_default_checks(check_paths, data.label_order)
+            training = train_model(data, candidates=candidates, n_splits=n_splits, checks=checks, report=report)
         manifest = build_manifest(training)
         if metadata is not None:
             manifest["training_data"]["names_masked_from"] = metadata.name
@@ -690,12 +728,13 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, codeboo
 @click.option("--folds", "n_splits", type=click.IntRange(2, 20), default=5, show_default=True, help="Folds of the grouped cross-validation.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--no-learning-curve", is_flag=True, help="Skip the learning curve (faster).")
-@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), help="Also draw the confusion matrix, per-label F1 and learning curve as PNG files in DIR (created if missing; files of the same names there are kept unless --force).")
+@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), help="Also draw the confusion matrix, per-label F1, learning curve and reliability chart as PNG files in DIR (created if missing; files of the same names there are kept unless --force).")
+@checks_option
 @codebook_option
 @cache_options
 @output_options
 @quiet_option
-def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir, codebook, n_process, cache_dir, no_cache, output, force, quiet):
+def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir, check_paths, codebook, n_process, cache_dir, no_cache, output, force, quiet):
     """Cross-validate the model's configuration on annotated passages, grouped by interview.
 
     No interview has passages on both sides of a fold. Gives macro-F1, per-label precision, recall
@@ -726,13 +765,104 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir,
             raise EthosError(f"{manifest_dir}: the manifest does not say how the model was configured; retrain it with `ethos train`") from None
     elif model_dir is not None:
         read_manifest(model_dir)
-    data = read_training_data(data_paths, codebook, quiet)
+    default_metadata = Path("data") / "transcripts" / "metadata.csv"
+    data = read_training_data(data_paths, codebook, quiet, default_metadata if default_metadata.is_file() else None)
     with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
         lemmatise_with_bar(data.texts, quiet)
-        evaluation = evaluate_model(data, candidate, n_splits=n_splits, with_learning_curve=not no_learning_curve)
+        checks = read_default_checks(check_paths, data.label_order)
+        evaluation = evaluate_model(data, candidate, n_splits=n_splits, with_learning_curve=not no_learning_curve, checks=checks)
     write_json_or_table(output, force, fmt, evaluation, write_evaluation_table)
     if plots_dir is not None:
         write_evaluation_plots(evaluation, plots_dir, codebook, quiet)
+
+
+@main.command()
+@click.argument("check_paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@model_option
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--failures", "n_failures", type=click.IntRange(0, None), default=10, show_default=True, help="Failures listed per capability in the table.")
+@codebook_option
+@cache_options
+@output_options
+@quiet_option
+def check(check_paths, model_dir, data_paths, fmt, n_failures, codebook, n_process, cache_dir, no_cache, output, force, quiet):
+    """Behavioural checks of a model: does its label follow the stance, and only the stance?
+
+    CHECKS are check tables (.jsonl or .csv; default data/checks): edited passages, each a `flip`
+    (a minimal edit that turns the stance around, with the label it should then get) or an
+    invariance (`names`, `convention`, `fillers`, `speaker-label`: an edit that must not change the
+    label). Reports, per capability, the share of edited passages whose label behaves as it should,
+    and lists the failures. A passage from an interview the model was trained on is judged by the
+    fold model of its cross-validation that did not see that interview (refitted from DATA, the
+    model's training data), so that the figures are out-of-fold; any other passage is judged by the
+    model itself.
+
+    \b
+    Examples:
+      ethos check
+      ethos check data/checks/flips.jsonl --format json -o checks.json
+      ethos check mes_controles.csv --model models/2026-11
+    """
+    from .checks import check_files, check_report, read_checks
+    from .model import Candidate, check_results, folds_of_manifest, load_model, _fitted
+    from .nlp import lemma_session
+
+    paths = list(check_paths) or [DEFAULT_CHECKS]
+    if not check_paths and not DEFAULT_CHECKS.is_dir():
+        raise click.UsageError("no check tables given, and data/checks is not here: name them (for example `ethos check mes_controles.jsonl`)")
+    refuse_existing(force, output, reads=check_files(paths))
+    model_dir = model_dir or default_model_dir()
+    model = load_model(model_dir)
+    items = read_checks(paths, model.labels)
+    metadata = Path("data") / "transcripts" / "metadata.csv"
+    data = None
+    if data_paths or ANNOTATED.is_dir():
+        data = read_training_data(data_paths, codebook, True, metadata if metadata.is_file() else None)
+        recorded = (model.manifest.get("training_data") or {}).get("sha256")
+        if recorded and recorded != data.digest():
+            warnings.warn(f"the annotations under {', '.join(map(str, data_paths or [ANNOTATED]))} are not the ones {model_dir} was trained on: "
+                          "the fold models are refitted on them, so the figures describe that data, not exactly this model")
+    with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
+        if data is not None and any(item.doc_id in set(data.groups) for item in items):
+            folds = folds_of_manifest(model.manifest, data)
+            candidate = Candidate.from_dict(model.manifest["model"])
+            lemmatise_with_bar(data.texts, quiet)
+            weights = data.sample_weights()
+            fold_models = []
+            with progress_bar(len(folds), "Refitting fold models", quiet) as bar:
+                for train_rows, _ in folds:
+                    fold_models.append(_fitted(candidate.pipeline(), [data.texts[i] for i in train_rows], [data.labels[i] for i in train_rows],
+                                               None if weights is None else weights[train_rows]))
+                    bar.update(1)
+            results = check_results(items, data, folds, fold_models, model)
+        else:
+            from .checks import run_checks
+
+            results = run_checks(items, {"model": model.predict}, lambda item: "model")
+    report = check_report(results)
+    report["model"] = str(model_dir)
+    write_json_or_table(output, force, fmt, report, lambda handle, document: write_check_table(handle, document, n_failures))
+
+
+def write_check_table(handle: IO[str], report: dict, n_failures: int = 10) -> None:
+    out = lambda line="": handle.write(line + "\n")  # noqa: E731
+    out(f"{report['n_checks']} checks, {report['out_of_fold']} judged out-of-fold (by a fold model that did not see their interview)")
+    rows = []
+    for capability, entry in report["capabilities"].items():
+        extra = ""
+        if capability == "flip" and entry.get("pairs_right", {}).get("n"):
+            pairs = entry["pairs_right"]
+            extra = f"original and flip both right: {pairs['both_right']}/{pairs['n']} ({_f(pairs['share'])})"
+        rows.append([capability, str(entry["n"]), str(entry["behaves"]), _f(entry["share"]), extra])
+    write_table(handle, rows, ["capability", "checks", "behave", "share", ""])
+    for capability, entry in report["capabilities"].items():
+        if entry["failures"] and n_failures:
+            out()
+            out(f"{capability}: {len(entry['failures'])} failures" + (f" (first {n_failures})" if len(entry["failures"]) > n_failures else ""))
+            for failure in entry["failures"][:n_failures]:
+                out(f"  {failure['check_id']}: expected {failure['expected']}, got {failure['predicted']} "
+                    f"(original: {failure['predicted_original']})")
 
 
 def _features_text(explanation: dict, count: int = 3) -> str:
@@ -861,10 +991,12 @@ def write_score_table(handle: IO[str], documents: list[dict], labels: list[str])
 @output_options
 @quiet_option
 def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_process, cache_dir, no_cache, output, force, quiet):
-    """The lemma n-grams that weigh most towards each label.
+    """The features that weigh most towards each label: lemma n-grams and stance features.
 
     A feature's weight is the classifier's coefficient for it (for naive Bayes, relative to the other
-    labels). With examples (the default, when annotation files are at hand), each feature comes with
+    labels). Stance features have readable names (« NÉG: rentable » is the lemma under negation,
+    « discours rapporté: efficience » in someone else's words, « gestion critiquée » management words in
+    a critical sentence); grammar words are shown with their family (« je, me, moi (première personne) »). With examples (the default, when annotation files are at hand), each feature comes with
     the passage of that label where it weighs most.
 
     \b
@@ -895,7 +1027,8 @@ def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_proces
             with_examples = any(r.get("example") for rows in result.values() for r in rows)
             for label, rows in result.items():
                 handle.write(f"{label}\n")
-                cells = [[f"{r['weight']:+.2f}", r["feature"]] + ([" ".join((r.get("example") or "").split())] if with_examples else []) for r in rows]
+                cells = [[f"{r['weight']:+.2f}", f"{r['feature']} ({r['family']})" if r.get("family") else r["feature"]]
+                         + ([" ".join((r.get("example") or "").split())] if with_examples else []) for r in rows]
                 write_table(handle, cells, ["weight", "feature"] + (["example"] if with_examples else []))
                 handle.write("\n")
     if plot is not None:

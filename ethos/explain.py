@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .model import EthosModel, linear_parts
+from .model import EthosModel, linear_parts, named_features
 
 VECTOR_PREFIX = "vec:"
 
@@ -38,6 +38,8 @@ class Explained:
     features: np.ndarray  # column of each contribution
     values: np.ndarray  # each contribution
     word_shares: list[dict[str, float]] | None = None
+    #: For each named column, the family its grammar words are reported under ("" when none).
+    families: np.ndarray | None = None
 
     def predicted(self, i: int) -> str:
         return self.labels[int(self.scores[i].argmax())]
@@ -50,13 +52,30 @@ class Explained:
             shares[VECTOR_PREFIX + word] = shares.get(VECTOR_PREFIX + word, 0.0) + share
         return shares
 
-    def _ranked(self, i: int) -> list[tuple[str, float]]:
-        if self.word_shares:
-            return sorted(self.contributions(i).items(), key=lambda item: (-abs(item[1]), item[0]))
+    def grouped(self, i: int) -> dict[str, float]:
+        """Every contribution to passage ``i``'s winning score by the name a report shows: grammar
+        words summed into their family. The values sum to the same total as :meth:`contributions`."""
+        return {name: value for name, value, _ in self._ranked(i)}
+
+    def _ranked(self, i: int) -> list[tuple[str, float, list[str]]]:
+        """Contributions by name, largest first; grammar words summed into their family (with its members)."""
         window = slice(self.indptr[i], self.indptr[i + 1])
         values, columns = self.values[window], self.features[window]
-        order = np.lexsort((columns, -np.abs(values)))  # columns are in alphabetical order of names
-        return [(str(self.names[columns[j]]), float(values[j])) for j in order]
+        grouped: dict[str, tuple[float, list[str]]] = {}
+        if self.families is not None:
+            in_family = self.families[columns] != ""
+            for column, value in zip(columns[in_family], values[in_family]):
+                total, members = grouped.get(self.families[column], (0.0, []))
+                grouped[self.families[column]] = (total + float(value), members + [str(self.names[column])])
+            values, columns = values[~in_family], columns[~in_family]
+        if not grouped and not self.word_shares:
+            order = np.lexsort((columns, -np.abs(values)))
+            return [(str(self.names[columns[j]]), float(values[j]), []) for j in order]
+        items = [(str(self.names[c]), float(v), []) for c, v in zip(columns, values)]
+        items += [(name, total, sorted(members)) for name, (total, members) in grouped.items()]
+        for word, share in (self.word_shares[i] if self.word_shares else {}).items():
+            items.append((VECTOR_PREFIX + word, share, []))
+        return sorted(items, key=lambda item: (-abs(item[1]), item[0]))
 
     def explanation(self, i: int, top: int) -> dict:
         k = int(self.scores[i].argmax())
@@ -65,8 +84,9 @@ class Explained:
         return {
             "label": self.labels[k],
             "intercept": float(self.intercepts[k]),
-            "features": [{"feature": name, "contribution": value} for name, value in listed],
-            "rest": float(sum(value for _, value in others)),
+            "features": [{"feature": name, "contribution": value, **({"members": members} if members else {})}
+                         for name, value, members in listed],
+            "rest": float(sum(value for _, value, _ in others)),
         }
 
 
@@ -84,7 +104,7 @@ def explain(model: EthosModel, texts: Sequence[str]) -> Explained:
     winners = scores.argmax(axis=1) if len(texts) else np.zeros(0, dtype=int)
 
     transformers = dict(union.transformer_list)
-    names = transformers["ngrams"].named_steps["tfidf"].get_feature_names_out()
+    names = named_features(pipeline)
     n_ngrams = len(names)
     ngrams = matrix[:, :n_ngrams].tocsr()
     ngrams.sort_indices()
@@ -94,7 +114,21 @@ def explain(model: EthosModel, texts: Sequence[str]) -> Explained:
     vectors = transformers.get("vectors")
     if vectors not in (None, "drop"):
         word_shares = [vectors.word_shares(tokens[i], weights[winners[i], n_ngrams:]) for i in range(len(texts))]
-    return Explained(list(model.labels), scores, probabilities, intercept, names, ngrams.indptr, ngrams.indices, values, word_shares)
+    return Explained(list(model.labels), scores, probabilities, intercept, names, ngrams.indptr, ngrams.indices, values, word_shares,
+                     feature_families(model.pipeline, names))
+
+
+def feature_families(pipeline, names: np.ndarray) -> np.ndarray | None:
+    """For each named feature, the family of grammar words it is reported under ("" for none); None for
+    models that did not record their grammar words."""
+    from .stance import family
+
+    text_step = dict(pipeline.named_steps["features"].transformer_list)["ngrams"].named_steps["text"]
+    grammar = getattr(text_step, "grammar_lemmas_", None)
+    if grammar is None:
+        return None
+    grammar = frozenset(grammar)
+    return np.array([family(str(name), grammar) or "" for name in names], dtype=object)
 
 
 def passage_records(passages, explained: Explained, top: int) -> list[dict]:
@@ -135,8 +169,9 @@ def document_summary(indices: Sequence[int], explained: Explained, top: int) -> 
             spans = [np.arange(explained.indptr[i], explained.indptr[i + 1]) for i in chosen]
             positions = np.concatenate(spans)
             sums = np.bincount(explained.features[positions], weights=explained.values[positions], minlength=len(explained.names))
-            for j in np.flatnonzero(sums > 0):
-                totals[str(explained.names[j])] = float(sums[j])
+            for j in np.flatnonzero(sums):
+                name = explained.families[j] if explained.families is not None and explained.families[j] else str(explained.names[j])
+                totals[name] = totals.get(name, 0.0) + float(sums[j])
             for i in chosen if explained.word_shares else ():
                 for word, share in explained.word_shares[i].items():
                     totals[VECTOR_PREFIX + word] = totals.get(VECTOR_PREFIX + word, 0.0) + share
@@ -160,8 +195,8 @@ def score_documents(model: EthosModel, passages, top: int = 5) -> list[dict]:
 
 def top_features(model: EthosModel, top: int = 20) -> dict[str, list[dict]]:
     """For each label, the lemma n-grams with the largest weights towards it."""
-    union = model.pipeline.named_steps["features"]
-    names = dict(union.transformer_list)["ngrams"].named_steps["tfidf"].get_feature_names_out()
+    names = named_features(model.pipeline)
+    families = feature_families(model.pipeline, names)
     fitted_labels, weights, _ = linear_parts(model.pipeline.named_steps["classifier"])
     result = {}
     for label in model.labels:
@@ -169,7 +204,8 @@ def top_features(model: EthosModel, top: int = 20) -> dict[str, list[dict]]:
         if not hasattr(model.pipeline.named_steps["classifier"], "coef_"):
             row = row - weights[:, : len(names)].mean(axis=0)  # naive Bayes: weight relative to the other labels
         best = np.argsort(-row, kind="stable")[:top]
-        result[label] = [{"feature": str(names[j]), "weight": float(row[j])} for j in best]
+        result[label] = [{"feature": str(names[j]), "weight": float(row[j]), **({"family": families[j]} if families is not None and families[j] else {})}
+                         for j in best]
     return result
 
 
@@ -178,7 +214,7 @@ def feature_examples(model: EthosModel, texts: Sequence[str], labels: Sequence[s
     the clean texts of annotated passages with their ``labels``)."""
     union = model.pipeline.named_steps["features"]
     matrix = union.transform(model.pipeline.named_steps["lemmas"].transform(list(texts))).tocsc()
-    names = dict(union.transformer_list)["ngrams"].named_steps["tfidf"].get_feature_names_out()
+    names = named_features(model.pipeline)
     column = {str(name): j for j, name in enumerate(names)}
     labels = np.asarray(labels, dtype=object)
     for label, rows in features.items():

@@ -38,6 +38,8 @@ NUMBER_WORDS = frozenset(
 )
 #: Parts of speech whose word vectors carry meaning; determiners and pronouns only blur the average.
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+#: Parts of speech of grammar words, when spaCy also calls them stop words.
+GRAMMAR_POS = frozenset({"PRON", "DET", "ADP", "AUX", "CCONJ", "SCONJ", "ADV", "PART"})
 
 
 def is_acronym(text: str) -> bool:
@@ -111,6 +113,10 @@ class LemmaText(BaseEstimator, TransformerMixin):
         self.stop_words = stop_words
 
     def fit(self, passages, labels=None):
+        #: The grammar words (pronouns, determiners, auxiliaries...) met in training, which reports group
+        #: into named families (see :func:`ethos.stance.family`).
+        self.grammar_lemmas_ = sorted({feature_lemma(t) for tokens in passages for t in kept_tokens(tokens)
+                                       if t.is_stop and t.pos in GRAMMAR_POS})
         return self
 
     def transform(self, passages) -> list[str]:

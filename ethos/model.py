@@ -71,6 +71,8 @@ class TrainingData:
     #: Digests of each passage's clean text before names were masked: how the model recognises it later.
     text_digests: list[str] = field(default_factory=list)
     masked: int = 0
+    #: Each passage's layer of the corpus (the metadata's ``layer`` column), "" when not known.
+    layers: list[str] = field(default_factory=list)
 
     @property
     def groups(self) -> list[str]:
@@ -94,7 +96,27 @@ class TrainingData:
     def subset(self, indices: Sequence[int]) -> "TrainingData":
         return TrainingData([self.units[i] for i in indices], [self.texts[i] for i in indices],
                             [self.labels[i] for i in indices], self.label_order,
-                            text_digests=[self.text_digests[i] for i in indices] if self.text_digests else [])
+                            text_digests=[self.text_digests[i] for i in indices] if self.text_digests else [],
+                            layers=[self.layers[i] for i in indices] if self.layers else [])
+
+    def set_layers(self, layer_of: Mapping[str, str]) -> None:
+        """Each passage's layer, from a doc_id -> layer mapping (the metadata's ``layer`` column)."""
+        self.layers = [layer_of.get(doc_id, "") for doc_id in self.groups]
+
+    def layer_names(self) -> list[str]:
+        return sorted(set(self.layers)) if self.layers else []
+
+    def sample_weights(self) -> np.ndarray | None:
+        """Weights that make every layer of the corpus weigh as much as every other in training (each
+        layer's weights sum to its share of 1/number of layers); None when there is a single layer.
+
+        A small layer of hard passages added to a large easy one is otherwise drowned: the model keeps
+        what the many easy passages taught it."""
+        layers = self.layer_names()
+        if len(layers) < 2:
+            return None
+        counts = Counter(self.layers)
+        return np.array([len(self.layers) / (len(layers) * counts[layer]) for layer in self.layers])
 
 
 def name_tokens(metadata: Path) -> set[str]:
@@ -107,11 +129,25 @@ def name_tokens(metadata: Path) -> set[str]:
         raise AnnotationError(f"{metadata}: no pseudonym column, so no names to keep out of the model")
     words = set()
     for _, row in rows:
-        for word in re.split(r"[\s\-–]+", row.get("pseudonym") or ""):
+        for word in re.split(r"[\s\-–,;]+", row.get("pseudonym") or ""):
             word = word.strip(".,;:()'’\"").lower()
-            if len(word) > 1 and word not in TITLES:
+            if len(word) > 1 and word not in TITLES and word not in NAME_PARTICLES:
                 words.add(word)
     return words
+
+
+#: Particles of surnames (« Le Bihan », « da Silva »): common words, not names on their own.
+NAME_PARTICLES = frozenset({"le", "la", "les", "de", "du", "des", "da", "do", "dos", "di", "del", "van", "von", "der", "ben", "el", "al"})
+
+
+def layer_map(metadata: Path) -> dict[str, str]:
+    """doc_id -> layer of the corpus, from the ``layer`` column of a metadata table (empty when it has none)."""
+    import unicodedata
+
+    from .tables import read_rows
+
+    return {unicodedata.normalize("NFC", (row.get("doc_id") or "").strip()): (row.get("layer") or "").strip()
+            for _, row in read_rows(metadata) if (row.get("layer") or "").strip()}
 
 
 def mask_names(text: str, names: set[str]) -> str:
@@ -195,22 +231,25 @@ class Candidate:
     strength: float  # C for the first two, alpha for naive Bayes
     vectors: bool = False
     function_words: bool = True  # keep pronouns, determiners... ("je" against "on" is part of an ethos)
+    stance: bool = False  # named stance features (negation, reported discourse, critique frames, lexicons)
 
     @property
     def name(self) -> str:
         symbol = "alpha" if self.classifier == "complement_nb" else "C"
-        extras = (" + word vectors" if self.vectors else "") + ("" if self.function_words else ", no function words")
+        extras = (" + stance" if self.stance else "") + (" + word vectors" if self.vectors else "") + ("" if self.function_words else ", no function words")
         return f"{self.classifier}({symbol}={self.strength:g}){extras}"
 
     def pipeline(self, seed: int = SEED):
-        return build_pipeline(self.classifier, self.strength, self.vectors, seed, self.function_words)
+        return build_pipeline(self.classifier, self.strength, self.vectors, seed, self.function_words, self.stance)
 
     def as_dict(self) -> dict:
-        return {"classifier": self.classifier, "strength": self.strength, "vectors": self.vectors, "function_words": self.function_words}
+        return {"classifier": self.classifier, "strength": self.strength, "vectors": self.vectors, "function_words": self.function_words,
+                "stance": self.stance}
 
     @classmethod
     def from_dict(cls, recorded: dict) -> "Candidate":
-        return cls(str(recorded["classifier"]), float(recorded["strength"]), bool(recorded.get("vectors", False)), bool(recorded.get("function_words", True)))
+        return cls(str(recorded["classifier"]), float(recorded["strength"]), bool(recorded.get("vectors", False)),
+                   bool(recorded.get("function_words", True)), bool(recorded.get("stance", False)))
 
 
 CANDIDATES = (
@@ -228,7 +267,8 @@ CANDIDATES = (
 DEFAULT_CANDIDATE = Candidate("logistic_regression", 4.0)
 
 
-def build_pipeline(classifier: str = "logistic_regression", strength: float = 4.0, vectors: bool = False, seed: int = SEED, function_words: bool = True):
+def build_pipeline(classifier: str = "logistic_regression", strength: float = 4.0, vectors: bool = False, seed: int = SEED,
+                   function_words: bool = True, stance: bool = False):
     """The whole model as one Pipeline: clean text -> tokens -> lemma n-grams (+ word vectors) -> label."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: F401  (imported for joblib's sake)
     from sklearn.linear_model import LogisticRegression
@@ -237,6 +277,7 @@ def build_pipeline(classifier: str = "logistic_regression", strength: float = 4.
     from sklearn.svm import LinearSVC
 
     from .features import LemmaText, Lemmatizer, MeanVectors, ngram_vectoriser
+    from .stance import StanceFeatures
 
     if classifier == "logistic_regression":
         estimator = LogisticRegression(C=strength, max_iter=5000, random_state=seed)
@@ -248,12 +289,23 @@ def build_pipeline(classifier: str = "logistic_regression", strength: float = 4.
         raise ValueError(f"unknown classifier {classifier!r}")
     features = FeatureUnion([
         ("ngrams", Pipeline([("text", LemmaText(stop_words=function_words)), ("tfidf", ngram_vectoriser())])),
+        ("stance", StanceFeatures() if stance else "drop"),
         ("vectors", MeanVectors() if vectors else "drop"),
     ])
     return Pipeline([("lemmas", Lemmatizer()), ("features", features), ("classifier", estimator)])
 
 
 # --- decision scores -------------------------------------------------------------------------------
+
+def named_features(pipeline) -> np.ndarray:
+    """The names of the model's named columns, in column order: lemma n-grams, then stance features.
+    Word vectors, when the model has them, come after these columns and have no names."""
+    steps = dict(pipeline.named_steps["features"].transformer_list)
+    names = [steps["ngrams"].named_steps["tfidf"].get_feature_names_out()]
+    if steps.get("stance", "drop") != "drop":
+        names.append(steps["stance"].get_feature_names_out())
+    return np.concatenate(names) if len(names) > 1 else names[0]
+
 
 def linear_parts(classifier) -> tuple[list[str], np.ndarray, np.ndarray]:
     """``(labels, W, b)`` such that the decision scores are ``X @ W.T + b``, one row per label.
@@ -307,12 +359,14 @@ def grouped_folds(data: TrainingData, n_splits: int = N_SPLITS, seed: int = SEED
     return folds
 
 
-def _fitted(template, texts: Sequence[str], labels: Sequence[str]):
+def _fitted(template, texts: Sequence[str], labels: Sequence[str], weights: np.ndarray | None = None):
     """A fresh copy of ``template`` fitted on ``texts``; too little text to learn from is the user's to fix."""
     from sklearn.base import clone
 
     try:
-        return clone(template).fit(list(texts), list(labels))
+        if weights is None:
+            return clone(template).fit(list(texts), list(labels))
+        return clone(template).fit(list(texts), list(labels), classifier__sample_weight=np.asarray(weights))
     except ValueError as error:
         if "no terms remain" in str(error) or "empty vocabulary" in str(error):
             raise AnnotationError(f"too little coded text to learn from: no word or pair of words appears in two of the {len(texts)} "
@@ -327,6 +381,8 @@ class CrossValidation:
     predictions: list[str]
     fold_f1: list[float]
     seconds: float
+    #: The fold models, each fitted without its fold's interviews (for out-of-fold checks).
+    models: list = field(default_factory=list)
 
 
 def cross_validate(candidate: Candidate, data: TrainingData, folds, seed: int = SEED) -> CrossValidation:
@@ -337,14 +393,45 @@ def cross_validate(candidate: Candidate, data: TrainingData, folds, seed: int = 
     texts = np.array(data.texts, dtype=object)
     labels = np.array(data.labels, dtype=object)
     scores = np.zeros((len(texts), len(data.label_order)))
-    fold_f1 = []
+    weights = data.sample_weights()
+    fold_f1, models = [], []
     for train, test in folds:
-        fitted = _fitted(template, texts[train], labels[train])
+        fitted = _fitted(template, texts[train], labels[train], None if weights is None else weights[train])
+        models.append(fitted)
         scores[test] = decision_scores(fitted, list(texts[test]), data.label_order)
         predicted = [data.label_order[j] for j in scores[test].argmax(axis=1)]
         fold_f1.append(float(f1_score(labels[test], predicted, average="macro", labels=sorted(set(labels[test])), zero_division=0)))
     predictions = [data.label_order[j] for j in scores.argmax(axis=1)]
-    return CrossValidation(candidate, scores, predictions, fold_f1, time.perf_counter() - started)
+    return CrossValidation(candidate, scores, predictions, fold_f1, time.perf_counter() - started, models)
+
+
+def folds_of_manifest(manifest: dict, data: TrainingData) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The model's cross-validation folds, rebuilt on ``data`` from the test interviews its manifest lists."""
+    folds = []
+    groups = np.array(data.groups, dtype=object)
+    for fold in (manifest.get("evaluation") or {}).get("folds") or []:
+        test_docs = set(fold.get("test_docs") or [])
+        test = np.flatnonzero(np.isin(groups, list(test_docs)))
+        folds.append((np.flatnonzero(~np.isin(groups, list(test_docs))), test))
+    if not folds:
+        raise ModelError("the model's manifest lists no cross-validation folds; retrain it with `ethos train`")
+    return folds
+
+
+def check_results(items, data: TrainingData, folds, fold_models: Sequence, model: "EthosModel | None" = None) -> list[dict]:
+    """Run check items: an item from an interview of ``data`` is judged by the fold model that did not
+    see that interview; any other by ``model`` (left out when there is none)."""
+    from .checks import fold_judge_of, fold_judges, run_checks
+
+    groups = np.array(data.groups, dtype=object)
+    folds_docs = [set(groups[test]) for _, test in folds]
+    judge_of = fold_judge_of(folds_docs, set(data.groups))
+    judges = fold_judges(fold_models, data.label_order)
+    if model is not None:
+        judges["model"] = model.predict
+    else:
+        items = [item for item in items if judge_of(item) != "model"]
+    return run_checks(items, judges, judge_of)
 
 
 def pooled_macro_f1(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> float:
@@ -379,7 +466,31 @@ def evaluation_report(data: TrainingData, folds, result: CrossValidation) -> dic
         "n_documents": len(data.documents),
         "cross_validation": {"splitter": "StratifiedGroupKFold", "groups": "doc_id", "n_splits": len(folds), "seed": SEED},
         "candidate": result.candidate.name,
+        **({"per_layer": layer_report(data, result.predictions)} if len(data.layer_names()) > 1 else {}),
+        **({"layer_weights": "each layer of the corpus weighs as much as every other in training"} if data.sample_weights() is not None else {}),
     }
+
+
+def layer_report(data: TrainingData, predictions: Sequence[str]) -> dict:
+    """Out-of-fold figures for each layer of the corpus: one layer's easy passages must not hide another's failures."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    report = {}
+    layers = np.array(data.layers, dtype=object)
+    truth, predicted = np.array(data.labels, dtype=object), np.array(predictions, dtype=object)
+    for layer in data.layer_names():
+        chosen = layers == layer
+        labels = data.label_order
+        precision, recall, f1, support = precision_recall_fscore_support(truth[chosen], predicted[chosen], labels=labels, zero_division=0)
+        report[layer] = {
+            "n_passages": int(chosen.sum()),
+            "n_documents": len({data.groups[i] for i in np.flatnonzero(chosen)}),
+            "macro_f1": pooled_macro_f1(truth[chosen], predicted[chosen], labels),
+            "accuracy": float((truth[chosen] == predicted[chosen]).mean()),
+            "per_label": {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+                          for label, p, r, f, n in zip(labels, precision, recall, f1, support)},
+        }
+    return report
 
 
 def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = SEED, sizes: Sequence[int] | None = None,
@@ -397,6 +508,7 @@ def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = 
         sizes = sorted({s for s in (3, 6, 12, 24) if s < smallest_train})
     template = candidate.pipeline(seed)
     groups = np.array(data.groups, dtype=object)
+    weights = data.sample_weights()
     curve = []
     for size in sizes:
         f1s = []
@@ -408,7 +520,7 @@ def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = 
             if len(set(labels)) < 2:
                 continue
             try:
-                fitted = _fitted(template, [data.texts[i] for i in subset], labels)
+                fitted = _fitted(template, [data.texts[i] for i in subset], labels, None if weights is None else weights[subset])
             except AnnotationError:  # a few small interviews may share no word: that point has fewer runs
                 continue
             scores = decision_scores(fitted, [data.texts[i] for i in test], data.label_order)
@@ -437,15 +549,16 @@ class TemperatureScaling:
     the most probable label is always the label with the highest decision score.
     """
 
-    def fit(self, scores: np.ndarray, truth: np.ndarray) -> "TemperatureScaling":
+    def fit(self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray | None = None) -> "TemperatureScaling":
         from scipy.optimize import minimize_scalar
 
         scores = np.asarray(scores, dtype=np.float64)
         truth = np.asarray(truth)
         spread = float(np.std(scores)) or 1.0
+        weights = np.ones(len(truth)) if weights is None else np.asarray(weights, dtype=np.float64)
 
         def loss(log_t: float) -> float:
-            return -float(_log_softmax(scores / np.exp(log_t))[np.arange(len(truth)), truth].mean())
+            return -float(np.average(_log_softmax(scores / np.exp(log_t))[np.arange(len(truth)), truth], weights=weights))
 
         centre = np.log(spread)
         found = minimize_scalar(loss, bounds=(centre - 12, centre + 12), method="bounded")
@@ -468,27 +581,65 @@ def calibrator(seed: int = SEED) -> TemperatureScaling:
 CALIBRATION_METHOD = "temperature scaling of out-of-fold decision scores (one parameter; label order unchanged)"
 
 
-def calibration_report(data: TrainingData, folds, scores: np.ndarray) -> dict:
-    """How well calibrated the probabilities are, measured on folds the calibrator did not see."""
+#: A label given with at least this probability should be right at least this often.
+CONFIDENT = 0.9
+
+
+def _calibration_figures(probabilities: np.ndarray, truth: np.ndarray) -> dict:
+    """Expected calibration error (10 equal-width bins of the winning probability), log-loss, Brier
+    score, the reliability table, and how often labels given with p >= 0.9 are right."""
     from sklearn.metrics import log_loss
 
-    truth = np.array([data.label_order.index(label) for label in data.labels])
-    probabilities = np.zeros_like(scores)
-    for train, test in folds:
-        if len(set(truth[train])) < len(data.label_order):
-            return {"method": CALIBRATION_METHOD, "note": "a fold lacks a label: not measured"}
-        probabilities[test] = calibrator().fit(scores[train], truth[train]).predict_proba(scores[test])
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == truth
     bins = np.minimum((confidence * 10).astype(int), 9)
-    ece = sum(abs(correct[bins == b].mean() - confidence[bins == b].mean()) * (bins == b).mean() for b in range(10) if (bins == b).any())
-    onehot = np.eye(len(data.label_order))[truth]
+    reliability = [
+        {"bin": [b / 10, (b + 1) / 10], "n": int((bins == b).sum()), "confidence": float(confidence[bins == b].mean()),
+         "accuracy": float(correct[bins == b].mean())}
+        for b in range(10) if (bins == b).any()
+    ]
+    ece = sum(abs(row["accuracy"] - row["confidence"]) * row["n"] for row in reliability) / len(truth)
+    onehot = np.eye(probabilities.shape[1])[truth]
+    confident = confidence >= CONFIDENT
     return {
-        "method": CALIBRATION_METHOD,
-        "log_loss": float(log_loss(truth, probabilities, labels=range(len(data.label_order)))),
+        "n_passages": int(len(truth)),
+        "log_loss": float(log_loss(truth, probabilities, labels=range(probabilities.shape[1]))),
         "brier": float(((probabilities - onehot) ** 2).sum(axis=1).mean()),
         "expected_calibration_error": float(ece),
+        "confident": {"threshold": CONFIDENT, "n": int(confident.sum()),
+                      "accuracy": float(correct[confident].mean()) if confident.any() else None,
+                      "wrong": int((confident & ~correct).sum())},
+        "reliability": reliability,
     }
+
+
+def out_of_fold_probabilities(data: TrainingData, folds, scores: np.ndarray) -> np.ndarray | None:
+    """Probabilities for every passage from a calibrator fitted on the other folds' out-of-fold scores
+    (None when a fold lacks a label)."""
+    truth = np.array([data.label_order.index(label) for label in data.labels])
+    weights = data.sample_weights()
+    probabilities = np.zeros_like(scores)
+    for train, test in folds:
+        if len(set(truth[train])) < len(data.label_order):
+            return None
+        fitted = calibrator().fit(scores[train], truth[train], None if weights is None else weights[train])
+        probabilities[test] = fitted.predict_proba(scores[test])
+    return probabilities
+
+
+def calibration_report(data: TrainingData, folds, scores: np.ndarray) -> dict:
+    """How well calibrated the probabilities are, measured on folds the calibrator did not see; per
+    layer of the corpus too, when it has layers."""
+    probabilities = out_of_fold_probabilities(data, folds, scores)
+    if probabilities is None:
+        return {"method": CALIBRATION_METHOD, "note": "a fold lacks a label: not measured"}
+    truth = np.array([data.label_order.index(label) for label in data.labels])
+    report = {"method": CALIBRATION_METHOD, **_calibration_figures(probabilities, truth)}
+    layers = data.layer_names()
+    if len(layers) > 1:
+        in_layer = np.array(data.layers, dtype=object)
+        report["per_layer"] = {layer: _calibration_figures(probabilities[in_layer == layer], truth[in_layer == layer]) for layer in layers}
+    return report
 
 
 # --- the model -------------------------------------------------------------------------------------
@@ -531,6 +682,7 @@ def train(
     seed: int = SEED,
     n_splits: int = N_SPLITS,
     with_learning_curve: bool = True,
+    checks: Sequence = (),
     report: Callable[[str], None] = lambda message: None,
 ) -> Training:
     """Compare the candidates by grouped cross-validation, keep the best, fit it on every passage."""
@@ -546,6 +698,14 @@ def train(
          "seconds": round(r.seconds, 2)}
         for r in results
     ]
+    for entry, result in zip(comparison, results):
+        if len(data.layer_names()) > 1:
+            entry["per_layer"] = {layer: figures["macro_f1"] for layer, figures in layer_report(data, result.predictions).items()}
+        if checks:
+            from .checks import check_report
+
+            entry["checks"] = {capability: figures["share"] for capability, figures in
+                               check_report(check_results(checks, data, folds, result.models))["capabilities"].items()}
     best_index = max(range(len(results)), key=lambda i: (round(comparison[i]["macro_f1"], 4), -i))
     best = results[best_index]
     comparison[best_index]["chosen"] = True
@@ -558,20 +718,32 @@ def train(
         report("Learning curve …")
         evaluation["learning_curve"] = learning_curve(best.candidate, data, folds, seed, full=best)
     evaluation["calibration"] = calibration_report(data, folds, best.scores)
+    if checks:
+        from .checks import check_report
+
+        report(f"Checks ({len(checks)} edited passages, out-of-fold) …")
+        evaluation["checks"] = check_report(check_results(checks, data, folds, best.models))
     report(f"Fitting {best.candidate.name} on all {len(data.labels)} passages …")
-    pipeline = _fitted(best.candidate.pipeline(seed), data.texts, data.labels)
+    pipeline = _fitted(best.candidate.pipeline(seed), data.texts, data.labels, data.sample_weights())
     truth = np.array([data.label_order.index(label) for label in data.labels])
-    fitted_calibrator = calibrator(seed).fit(best.scores, truth)
+    fitted_calibrator = calibrator(seed).fit(best.scores, truth, data.sample_weights())
     evaluation["calibration"]["temperature"] = fitted_calibrator.temperature_
     model = EthosModel(pipeline, fitted_calibrator, list(data.label_order))
     return Training(model, evaluation, comparison, best, data)
 
 
-def evaluate(data: TrainingData, candidate: Candidate, *, seed: int = SEED, n_splits: int = N_SPLITS, with_learning_curve: bool = True) -> dict:
-    """Grouped cross-validation of one configuration, with its learning curve."""
+def evaluate(data: TrainingData, candidate: Candidate, *, seed: int = SEED, n_splits: int = N_SPLITS, with_learning_curve: bool = True,
+             checks: Sequence = ()) -> dict:
+    """Grouped cross-validation of one configuration, with its calibration, learning curve and checks
+    (those of ``checks`` whose interview is in ``data``, judged out-of-fold)."""
     folds = grouped_folds(data, n_splits, seed)
     result = cross_validate(candidate, data, folds, seed)
     evaluation = evaluation_report(data, folds, result)
+    evaluation["calibration"] = calibration_report(data, folds, result.scores)
+    if checks:
+        from .checks import check_report
+
+        evaluation["checks"] = check_report(check_results(checks, data, folds, result.models))
     if with_learning_curve:
         evaluation["learning_curve"] = learning_curve(candidate, data, folds, seed, full=result)
     return evaluation

@@ -22,7 +22,9 @@ INK = "#333333"
 GRID = "#dddddd"
 POSITION_TITLES = {"siege": "siège", "proximite": "proximité"}
 SOURCE_TITLES = {"coded": "étiquettes des codeurs", "model": "étiquettes prédites par le modèle"}
-EVALUATION_FILES = {"confusion": "confusion.png", "f1": "f1_per_label.png", "learning_curve": "learning_curve.png"}
+EVALUATION_FILES = {"confusion": "confusion.png", "f1": "f1_per_label.png", "learning_curve": "learning_curve.png",
+                    "reliability": "reliability.png"}
+LAYER_TITLES = {"base": "première couche", "hard": "couche difficile"}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -178,14 +180,44 @@ def plot_learning_curve(evaluation: dict, path: Path) -> Path:
     return _save(figure, path)
 
 
+def plot_reliability(evaluation: dict, path: Path) -> Path:
+    """Reliability chart: for each bin of the winning probability, how often the label is right
+    (out-of-fold), overall and per layer of the corpus; the diagonal is perfect calibration."""
+    calibration = evaluation["calibration"]
+    series = [("tout le corpus", calibration, INK, "o")]
+    markers = ["s", "^", "D", "v"]
+    colours = ["#1f6fb2", "#c0621b", "#2e8b57", "#8a4fbf"]
+    for i, (layer, figures) in enumerate((calibration.get("per_layer") or {}).items()):
+        series.append((LAYER_TITLES.get(layer, layer), figures, colours[i % len(colours)], markers[i % len(markers)]))
+    figure = _figure(5.5, 5.0)
+    axes = figure.add_subplot()
+    axes.plot([0, 1], [0, 1], color=GRID, linewidth=1.2, linestyle="--", label="calibration parfaite")
+    for name, figures, colour, marker in series:
+        rows = figures["reliability"]
+        axes.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], color=colour, marker=marker, markersize=5, linewidth=1.3,
+                  label=f"{name} (ECE {_decimal(figures['expected_calibration_error'], 3)})")
+    axes.set_xlim(0.3, 1.01)
+    axes.set_ylim(0, 1.02)
+    _decimal_ticks(axes, "x")
+    _decimal_ticks(axes, "y")
+    axes.set_xlabel("Probabilité de l’étiquette choisie (moyenne du groupe)")
+    axes.set_ylabel("Part d’étiquettes justes (hors pli)")
+    axes.set_title("Fiabilité des probabilités", fontsize=11)
+    axes.legend(loc="lower right", fontsize=8, frameon=False)
+    _plain_axes(axes, "y")
+    return _save(figure, path)
+
+
 def plot_evaluation(evaluation: dict, folder: Path, codebook: Codebook | None = None) -> list[Path]:
-    """The confusion matrix, per-label F1 and (when evaluated) learning curve as PNG files in ``folder``
-    (created if missing; files of the same names there are replaced)."""
+    """The confusion matrix, per-label F1, learning curve and reliability chart (those evaluated) as
+    PNG files in ``folder`` (created if missing; files of the same names there are replaced)."""
     folder = Path(folder)
     written = [plot_confusion(evaluation, folder / EVALUATION_FILES["confusion"], codebook),
                plot_f1(evaluation, folder / EVALUATION_FILES["f1"], codebook)]
     if evaluation.get("learning_curve"):
         written.append(plot_learning_curve(evaluation, folder / EVALUATION_FILES["learning_curve"]))
+    if (evaluation.get("calibration") or {}).get("reliability"):
+        written.append(plot_reliability(evaluation, folder / EVALUATION_FILES["reliability"]))
     return written
 
 

@@ -102,6 +102,11 @@ def _labelled(path: Path, raw: str, fmt: str, known: Sequence[str], encoding: st
     return Document(path.stem, raw, speakers.find_turns(raw, known), str(path), fmt, encoding)
 
 
+def document_from_text(doc_id: str, raw: str) -> Document:
+    """A plain-text transcript held in memory (a check item, a pasted excerpt), read as a .txt file is."""
+    return _labelled(Path(f"{doc_id}.txt"), re.sub(r"\r(?!\n)", "\n", raw), "txt", ())
+
+
 def _read_txt(path: Path, known: Sequence[str] = ()) -> Document:
     raw, encoding = read_text(path)
     # Windows line ends stay: offsets then count characters as QDA software does (a CRLF is two), so

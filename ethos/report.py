@@ -16,6 +16,7 @@ from typing import Sequence
 
 from .codebook import Codebook
 from .features import feature_lemma, kept_tokens
+from .stance import marked_word
 from .names import MASK, name_spans
 from .speakers import fold
 
@@ -80,11 +81,12 @@ def highlights(tokens, features: Sequence[dict], keep_stop_words: bool = True) -
         if name.startswith("vec:"):
             add(name[4:], name, contribution)
             continue
-        parts = name.split(" ")
-        for i in range(len(kept) - len(parts) + 1):
-            if lemmas[i:i + len(parts)] == parts:
-                for token in kept[i:i + len(parts)]:
-                    add(token.text, name, contribution)
+        for ngram in item.get("members") or [marked_word(name) or name]:
+            parts = ngram.split(" ")
+            for i in range(len(kept) - len(parts) + 1):
+                if lemmas[i:i + len(parts)] == parts:
+                    for token in kept[i:i + len(parts)]:
+                        add(token.text, name, contribution)
     return sorted(found.values(), key=lambda h: -len(h.word))
 
 

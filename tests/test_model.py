@@ -127,6 +127,7 @@ def test_temperature_scaling_learns_a_sensible_temperature():
 @pytest.mark.parametrize("candidate", [
     Candidate("logistic_regression", 4.0), Candidate("linear_svm", 0.5), Candidate("complement_nb", 0.3),
     Candidate("logistic_regression", 4.0, vectors=True), Candidate("logistic_regression", 4.0, function_words=False),
+    Candidate("logistic_regression", 4.0, stance=True), Candidate("linear_svm", 0.5, stance=True, vectors=True),
 ])
 def test_explanations_are_exact(small_data, candidate):
     texts, labels = small_data.texts, small_data.labels
@@ -146,11 +147,16 @@ def test_explanations_are_exact(small_data, candidate):
             shown = explained.explanation(i, top)
             total = shown["intercept"] + sum(f["contribution"] for f in shown["features"]) + shown["rest"]
             assert abs(total - explained.scores[i, k]) < 1e-9
-            assert len(shown["features"]) == min(top, len(explained.contributions(i)))
+            assert len(shown["features"]) == min(top, len(explained.grouped(i)))
+        assert sum(explained.grouped(i).values()) == pytest.approx(sum(explained.contributions(i).values()), abs=1e-9)
         magnitudes = [abs(f["contribution"]) for f in explained.explanation(i, 10)["features"]]
         assert magnitudes == sorted(magnitudes, reverse=True)
     if candidate.vectors:
         assert any(name.startswith("vec:") for i in range(60) for name in explained.contributions(i))
+    if candidate.stance:
+        assert any(name.startswith(("NÉG: ", "lexique: ", "énonciation: ")) for i in range(60) for name in explained.contributions(i))
+    if candidate.function_words:  # grammar words are reported by family
+        assert any(f.get("members") for i in range(60) for f in explained.explanation(i, 1000)["features"])
 
 
 def test_two_label_models_decompose_too(small_data):

@@ -45,9 +45,15 @@ def evaluation(trained_model):
     return json.loads((trained_model / "manifest.json").read_text(encoding="utf-8"))["evaluation"]
 
 
-def test_without_a_learning_curve_two_charts(evaluation, tmp_path):
-    shorter = {k: v for k, v in evaluation.items() if k != "learning_curve"}
+def test_without_a_learning_curve_or_calibration_two_charts(evaluation, tmp_path):
+    shorter = {k: v for k, v in evaluation.items() if k not in ("learning_curve", "calibration")}
     assert [p.name for p in plots.plot_evaluation(shorter, tmp_path)] == ["confusion.png", "f1_per_label.png"]
+
+
+def test_reliability_chart_per_layer(evaluation, tmp_path):
+    calibration = evaluation["calibration"]
+    layered = dict(evaluation, calibration=dict(calibration, per_layer={"base": calibration, "hard": calibration}))
+    assert_sensible(plots.plot_reliability(layered, tmp_path / "reliability.png"))
 
 
 def test_charts_are_deterministic(evaluation, tmp_path):
@@ -82,8 +88,8 @@ def test_evaluate_plots_through_the_command_line(trained_model, small_annotation
     folder = tmp_path / "new" / "figures"
     result = run("evaluate", "--data", small_annotations, "--model", trained_model, "--folds", "3", "--plots", folder)
     assert result.exit_code == 0, result.output
-    assert f"Charts written to {folder}: confusion.png, f1_per_label.png, learning_curve.png" in result.stderr
-    assert sorted(p.name for p in folder.iterdir()) == ["confusion.png", "f1_per_label.png", "learning_curve.png"]  # no temporary file left
+    assert f"Charts written to {folder}: confusion.png, f1_per_label.png, learning_curve.png, reliability.png" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["confusion.png", "f1_per_label.png", "learning_curve.png", "reliability.png"]  # no temporary file left
     for path in folder.iterdir():
         assert_sensible(path)
     assert ("matplotlib.pyplot" in sys.modules) == pyplot_before  # drawn without pyplot: no window, no global backend

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from ethos.cleaning import clean
 from ethos.cli import main
 from ethos.features import TITLES, is_acronym, is_number_word
-from ethos.model import name_tokens
+from ethos.model import NAME_PARTICLES, name_tokens
 from ethos.nlp import LemmaCache, lemmatize
 
 from conftest import ROOT
@@ -36,7 +36,7 @@ def vocabulary_words(folder):
 
 def test_no_word_of_a_pseudonym_is_a_feature(bundled_model):
     pseudonyms = {row["pseudonym"] for row in csv.DictReader(open(METADATA, encoding="utf-8"))}
-    tokens = {t.strip(".").lower() for p in pseudonyms for t in re.split(r"[\s-]+", p)}
+    tokens = {t.strip(".()").lower() for p in pseudonyms for t in re.split(r"[\s,-]+", p)} - NAME_PARTICLES - {""}
     words = {w.lower() for w in vocabulary_words(bundled_model)}
     assert len(words) > 2000
     assert not (tokens | TITLES) & words

@@ -48,7 +48,7 @@ def ci_width(figures: dict) -> float:
 # --- the bundled corpus ----------------------------------------------------------------------------
 
 def test_shares_of_each_interview_sum_to_one(bundled):
-    assert len(bundled["documents"]) == 48
+    assert len(bundled["documents"]) == 80
     for document in bundled["documents"]:
         assert sum(f["share"] for f in document["labels"].values()) == pytest.approx(1.0)
         assert sum(f["passages"] for f in document["labels"].values()) == document["passages"]
@@ -68,8 +68,8 @@ def test_intervals_bracket_the_estimates(bundled):
 
 
 def test_the_dualisation_hypothesis_holds_on_the_bundled_gold_labels(bundled):
-    # measured: manager +0.29 [0.22, 0.36], artisan -0.31 [-0.37, -0.23], other +0.02 [-0.01, 0.04]
-    assert [(g["position"], g["interviews"], g["passages"]) for g in bundled["groups"]] == [("siege", 24, 522), ("proximite", 24, 523)]
+    # measured: manager +0.29 [0.22, 0.35], artisan -0.30 [-0.37, -0.24], other +0.02 [-0.01, 0.05]
+    assert [(g["position"], g["interviews"], g["passages"]) for g in bundled["groups"]] == [("siege", 40, 843), ("proximite", 40, 842)]
     difference = bundled["difference"]
     assert difference["positions"] == ["siege", "proximite"]
     manager, artisan, other = (difference["labels"][label] for label in LABELS)
@@ -90,7 +90,7 @@ def test_without_path_the_bundled_corpus_is_profiled(bundled, monkeypatch):
 def test_no_pseudonym_in_any_output(tmp_path):
     with open(METADATA, encoding="utf-8", newline="") as handle:
         pseudonyms = [row["pseudonym"] for row in csv.DictReader(handle)]
-    assert len(pseudonyms) == 48
+    assert len(pseudonyms) == 80
     for fmt in ("table", "json", "csv"):
         result = run("profile", ANNOTATED, "--metadata", METADATA, "--format", fmt, "--resamples", 100)
         assert result.exit_code == 0
@@ -203,14 +203,15 @@ def test_missing_metadata_file(tmp_path):
 
 def test_interviews_without_position_are_reported_not_dropped(tmp_path):
     path = tmp_path / "meta.csv"
-    path.write_text("doc_id,position\n" + "".join(f"ent{n:02d},{'siege' if n % 2 else 'proximite'}\n" for n in range(1, 47)), encoding="utf-8")
+    described = [doc_id for doc_id in read_positions(METADATA) if doc_id not in ("ent47", "ent48")]
+    path.write_text("doc_id,position\n" + "".join(f"{doc_id},{'siege' if n % 2 else 'proximite'}\n" for n, doc_id in enumerate(described)), encoding="utf-8")
     with pytest.warns(UserWarning, match=f"2 interviews have no position in {re.escape(str(path))}: ent47, ent48; profiled, but left out"):
         result = run("profile", ANNOTATED / "gold.csv", "--metadata", path, "--format", "json", "--resamples", 100)
     assert result.exit_code == 0, result.output
     profile = json.loads(result.stdout)
     assert profile["without_position"] == ["ent47", "ent48"]
-    assert [d["position"] for d in profile["documents"][-2:]] == [None, None]
-    assert sum(g["interviews"] for g in profile["groups"]) == 46
+    assert [d["position"] for d in profile["documents"] if d["doc_id"] in ("ent47", "ent48")] == [None, None]
+    assert sum(g["interviews"] for g in profile["groups"]) == 78
     with pytest.warns(UserWarning):
         table = run("profile", ANNOTATED / "gold.csv", "--metadata", path, "--resamples", 100, "-q")
     assert f"Without a position in {path} (left out of the groups): ent47, ent48" in table.stdout
@@ -223,7 +224,7 @@ def test_table(tmp_path):
     result = run("profile", ANNOTATED / "gold.csv", "--metadata", METADATA, "--resamples", 200, "-q")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == "48 interviews, 1045 passages labelled by the coders (gold, else majority)."
+    assert lines[0] == "80 interviews, 1685 passages labelled by the coders (gold, else majority)."
     assert lines[3].split() == ["interview", "position", "passages", "manager", "artisan", "other"]
     assert lines[4].startswith("ent01      siege      22        50 [")
     assert "Difference siege - proximite (percentage points, 95% interval):" in lines
@@ -233,9 +234,9 @@ def test_table(tmp_path):
 def test_csv_has_interview_position_and_difference_rows(tmp_path):
     result = run("profile", ANNOTATED / "gold.csv", "--metadata", METADATA, "--format", "csv", "--resamples", 100, "-q")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["kind"] for r in rows] == ["interview"] * 48 + ["position"] * 2 + ["difference"]
+    assert [r["kind"] for r in rows] == ["interview"] * 80 + ["position"] * 2 + ["difference"]
     assert rows[0]["doc_id"] == "ent01" and rows[0]["position"] == "siege" and rows[0]["manager_passages"] == "11"
-    for row in rows[:48]:
+    for row in rows[:80]:
         assert sum(float(row[f"{label}_share"]) for label in LABELS) == pytest.approx(1.0, abs=1e-5)
     assert rows[-1]["position"] == "siege - proximite" and float(rows[-1]["manager_low"]) > 0
 
@@ -249,7 +250,7 @@ def test_named_files_are_not_written_over_without_force(tmp_path):
         assert result.stderr == f"Error: {target} exists; use --force to overwrite it\n"
         assert target.read_text() == "precious"
     assert run("profile", ANNOTATED / "gold.csv", "--metadata", METADATA, "-o", tmp_path / "out-o", "--force", "-q", "--resamples", 100).exit_code == 0
-    assert (tmp_path / "out-o").read_text().startswith("48 interviews")
+    assert (tmp_path / "out-o").read_text().startswith("80 interviews")
 
 
 def test_transcripts_are_labelled_by_the_model(trained_model, tmp_path):

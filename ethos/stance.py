@@ -1,0 +1,366 @@
+"""Stance marks: features that say what a speaker does with words, not only which words they use.
+
+A passage about indicators can be either ethos: what decides is whether the speaker takes the
+indicators up or holds them at a distance. Lemma n-grams cannot see that, so this module adds named
+features, each a count over a passage's tokens, from simple, documented rules (no parser):
+
+- **scopes**: a content word under negation (``NÉG: rentable``), inside reported discourse, after a
+  verb of saying whose subject is someone else or inside quotation marks (``discours rapporté:
+  efficience``), or in a sentence framed as a critique (« on nous impose », « au détriment de »,
+  « soi-disant »: ``critique: indicateur``);
+- **lexicons** derived from the codebook's indicators: management, the trade and its people,
+  values and meaning, negative and positive evaluation, and how they meet in a sentence
+  (``gestion critiquée``, ``gestion valorisée``, ``après « mais »: métier``...);
+- **enunciation**: engaged first person, impersonal « il faut », institutional « nous », « on nous »
+  (others decide), and passages with no word of the sector at all (digressions).
+
+Every feature is a named column of a linear model, so explanations stay exact: a passage's score is
+the intercept plus the sum of its features' contributions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from .nlp import Token, current_session
+
+CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+_SENTENCE_END = frozenset({".", "!", "?", "…", ";"})
+_CLAUSE_END = _SENTENCE_END | {",", ":", "—", "–", "(", ")"}
+_QUOTES_OPEN, _QUOTES_CLOSE = frozenset({"«", "“"}), frozenset({"»", "”"})
+
+# --- lexicons (lemmas, lower-case; acronyms as written) ---------------------------------------------
+
+#: The vocabulary of management and of the reforms (codebook: manager indicators, and the objects of critique).
+MANAGEMENT = frozenset("""
+indicateur tableau pilotage piloter pilote performance performant efficience efficient efficacité reporting
+procédure process processus protocole qualité certification évaluation évaluer audit taux occupation activité
+mutualiser mutualisation mutualisé taille concurrence concurrent marché offre appel projet optimiser optimisation
+rationaliser rationalisation outil logiciel chiffre objectif résultat budget budgétaire coût tarif tarification
+rentable rentabilité client prestation prestataire gestion gestionnaire manager management managérial stratégie
+stratégique développement développer croissance positionnement positionner restructuration restructurer fusion
+regroupement organisation organiser structurer structuration standardiser standardisation norme normer traçabilité
+tracer contrôle contrôler ratio file opérateur levier contractualisation contrat dispositif reporting excel
+financement financeur équilibre déficit excédent productivité rendement cotation codage grille
+CPOM EPRD ERRD SERAFIN GMP PATHOS HAS ARS KPI GPEC DUI RGPD
+""".split())
+#: The trade and its people: the matter of the work (codebook: artisan indicators).
+TRADE = frozenset("""
+terrain équipe éducateur éducatrice éduc gamin gosse jeune enfant résident famille parent personne usager
+accompagner accompagnement écoute écouter lien relation confiance quotidien groupe nuit veille soin soigner
+accueillir accueil présence présent humain humainement métier collègue travailleur aide-soignant infirmier
+maman papa mère père bénévole visite domicile histoire vécu clinique clinicien
+""".split())
+#: Values, meaning, commitment (codebook: artisan indicators).
+VALUES = frozenset("""
+valeur sens vocation engagement engager militant militantisme cause conviction éthique dignité solidarité
+humanisme humaniste fidélité passion croire idéal
+""".split())
+#: Words that judge negatively (what real artisan critique is made of).
+NEGATIVE = frozenset("""
+absurde aberrant aberration perte perdre dommage malheureusement épuiser épuisement fatiguer fatigue colère
+triste tristesse inhumain violent violence mépris mépriser déconnecté technocrate technocratique paperasse
+case cocher remplir écran regret regretter honte scandale scandaleux ubuesque kafkaïen délire usine déshumaniser
+déshumanisation broyer étouffer asphyxier saturer écœurer dégoûter impuissance impuissant souffrance souffrir
+ridicule grotesque caricature caricatural pervers dérive dériver marchandisation abîmer casser sacrifier
+""".split())
+#: Words that judge positively, the convinced register of the cadre-manager.
+POSITIVE = frozenset("""
+efficace pertinent performant rigoureux rigueur levier opportunité fier fierté moderne moderniser professionnaliser
+professionnalisation solide pérenne pérennité pérenniser réussir réussite gagner atout indispensable
+incontournable inéluctable inévitable nécessaire nécessité logique rationnel cohérent cohérence lisible
+lisibilité attractif attractivité dynamique ambitieux ambition agile fluide optimal
+""".split())
+#: Institutions whose words a speaker reports.
+INSTITUTIONS = frozenset("""
+siège direction ARS département financeur ministère ministre tutelle conseil consultant cabinet agence état
+autorité inspecteur inspection juge HAS CNSA préfecture administrateur président gouvernement région caisse
+CPAM CAF DG directeur directrice DRH DAF OFII CD
+""".split())
+_SAYING = frozenset("""
+dire expliquer demander exiger répéter affirmer annoncer prétendre réclamer rappeler écrire marteler seriner
+préconiser recommander imposer vouloir attendre souhaiter parler
+""".split())
+_OTHERS = frozenset({"il", "ils", "elle", "elles"})
+#: Words that frame a sentence as a critique of what is done to the work.
+_CRITIQUE_LEMMAS = frozenset("""
+imposer imposé détriment obliger contraindre forcer subir dicter soi-disant prétendu prétendument prétexte
+guillemet déconnecté hors-sol paperasse cocher usine
+""".split())
+_CRITIQUE_PHRASES = (
+    ("au", "lieu"), ("à", "le", "place"), ("à", "la", "place"), ("perte", "de", "sens"), ("comme", "il", "dire"),
+    ("comme", "on", "dire"), ("comme", "il", "appeler"), ("ce", "que", "il", "appeler"), ("rien", "à", "voir"),
+    ("on", "nous", "demander"), ("on", "nous", "imposer"), ("on", "nous", "dire"), ("passer", "notre", "temps"),
+    ("passer", "son", "temps"), ("au", "nom", "de"), ("faire", "du", "chiffre"), ("faire", "de", "le", "chiffre"),
+)
+_NEGATION_TEXTS = frozenset({"ne", "n'", "n’", "pas", "jamais", "rien", "aucun", "aucune", "guère", "nullement"})
+_FIRST_PERSON = frozenset({"je", "j'", "j’", "moi", "me", "m'", "m’"})
+_WE = frozenset({"nous", "notre", "nos"})
+
+
+_ACRONYM = re.compile(r"[A-ZÀ-Ý]{2,}s?")
+
+
+def _lemma(token: Token) -> str:
+    text = token.text
+    if _ACRONYM.fullmatch(text):
+        return text.rstrip("s") if text.endswith("s") and len(text) > 3 else text
+    return token.lemma.lower()
+
+
+def _sentences(tokens: Sequence[Token]) -> Iterable[list[Token]]:
+    sentence: list[Token] = []
+    for token in tokens:
+        sentence.append(token)
+        if token.text in _SENTENCE_END:
+            yield sentence
+            sentence = []
+    if sentence:
+        yield sentence
+
+
+def _matches(lemmas: Sequence[str], phrase: Sequence[str]) -> bool:
+    n = len(phrase)
+    return any(tuple(lemmas[i:i + n]) == tuple(phrase) for i in range(len(lemmas) - n + 1))
+
+
+def _is_content(token: Token) -> bool:
+    return token.pos in CONTENT_POS and not token.is_stop and bool(re.search(r"[^\W\d_]", token.text)) and token.pos != "PROPN"
+
+
+def _negated(sentence: Sequence[Token]) -> list[bool]:
+    """For each token, whether it lies between a negation and the end of its clause."""
+    inside, out = False, []
+    for token in sentence:
+        if token.text in _CLAUSE_END or token.lemma.lower() == "mais":
+            inside = False
+        elif token.text.lower() in _NEGATION_TEXTS:
+            inside = True
+        out.append(inside)
+    return out
+
+
+def _reported(sentence: Sequence[Token]) -> list[bool]:
+    """For each token, whether it is in someone else's words: after a verb of saying whose subject is
+    another (il, ils, on nous, an institution) until the sentence ends, or inside quotation marks."""
+    out = [False] * len(sentence)
+    quoted = False
+    lower = [t.text.lower() for t in sentence]
+    lemmas = [_lemma(t) for t in sentence]
+    start = None
+    for i, token in enumerate(sentence):
+        if token.text in _QUOTES_OPEN:
+            quoted = True
+        elif token.text in _QUOTES_CLOSE:
+            quoted = False
+        out[i] = quoted
+        if start is None and lemmas[i] in _SAYING and token.pos in ("VERB", "AUX"):
+            before = lower[max(0, i - 3):i]
+            before_lemmas = lemmas[max(0, i - 4):i]
+            if any(w in _OTHERS for w in before) or ("on" in before and any(w in ("nous", "me", "m'", "m’", "leur") for w in before)) \
+                    or any(l in INSTITUTIONS for l in before_lemmas):
+                if not any(w in _FIRST_PERSON for w in before):
+                    start = i + 1
+    if start is not None:
+        for i in range(start, len(sentence)):
+            out[i] = True
+    for i, lemma in enumerate(lemmas):  # « selon l'ARS, ... », « d'après le siège, ... »
+        if lemma in ("selon", "après") and i + 2 < len(lemmas) and any(l in INSTITUTIONS for l in lemmas[i + 1:i + 4]):
+            for j in range(i, len(sentence)):
+                if sentence[j].text in _CLAUSE_END and j > i + 1:
+                    break
+                out[j] = True
+    return out
+
+
+def _critique(sentence: Sequence[Token]) -> bool:
+    lemmas = [_lemma(t) for t in sentence]
+    return any(l in _CRITIQUE_LEMMAS for l in lemmas) or any(_matches(lemmas, p) for p in _CRITIQUE_PHRASES)
+
+
+#: Names of the passage-level features, as a sociologist reads them.
+MANAGEMENT_CRITICISED = "gestion critiquée"
+MANAGEMENT_PRAISED = "gestion valorisée"
+MANAGEMENT_PLAIN = "gestion sans jugement"
+MANAGEMENT_REPORTED = "gestion dans la bouche d'autrui"
+VALUES_SUBORDINATED = "valeurs puis « mais » gestion"
+AFTER_BUT_MANAGEMENT = "après « mais »: gestion"
+AFTER_BUT_TRADE = "après « mais »: métier et personnes"
+NO_SECTOR_WORD = "hors sujet: aucun mot du métier ni de la gestion"
+LEXICON_NAMES = {
+    "management": "lexique: gestion",
+    "trade": "lexique: métier et personnes",
+    "values": "lexique: valeurs et sens",
+    "negative": "évaluation négative",
+    "positive": "évaluation positive",
+}
+ENUNCIATION_NAMES = {
+    "je": "énonciation: je (engagement)",
+    "il faut": "énonciation: il faut (impersonnel)",
+    "nous": "énonciation: nous (institution, collectif)",
+    "on nous": "énonciation: on nous (d'autres décident)",
+}
+NEGATED, REPORTED, CRITIQUED = "NÉG: ", "discours rapporté: ", "critique: "
+
+
+def marked_word(feature: str) -> str | None:
+    """The lemma a scope feature marks (``NÉG: rentable`` -> ``rentable``), else None."""
+    for prefix in (NEGATED, REPORTED, CRITIQUED):
+        if feature.startswith(prefix):
+            return feature[len(prefix):]
+    return None
+
+
+def stance_marks(tokens: Sequence[Token]) -> Counter:
+    """The named stance features of a passage's tokens, with their counts."""
+    marks: Counter = Counter()
+    sector_words = 0
+    values_seen = False
+    for sentence in _sentences(tokens):
+        negated, reported = _negated(sentence), _reported(sentence)
+        critique = _critique(sentence)
+        lemmas = [_lemma(t) for t in sentence]
+        lower = [t.text.lower() for t in sentence]
+        found = {"management": 0, "trade": 0, "values": 0, "negative": 0, "positive": 0}
+        after_but = False
+        but_management = but_trade = 0
+        values_before_but = False
+        for i, token in enumerate(sentence):
+            lemma = lemmas[i]
+            if lemma == "mais":
+                after_but = True
+                values_before_but = values_seen or found["values"] > 0
+                continue
+            lexical = token.pos in CONTENT_POS or _ACRONYM.fullmatch(token.text) is not None
+            kinds = [kind for kind, words in (("management", MANAGEMENT), ("trade", TRADE), ("values", VALUES),
+                                              ("negative", NEGATIVE), ("positive", POSITIVE)) if lexical and lemma in words]
+            for kind in kinds:
+                found[kind] += 1
+            if after_but and "management" in kinds:
+                but_management += 1
+            if after_but and "trade" in kinds:
+                but_trade += 1
+            if _is_content(token) or "management" in kinds:
+                if negated[i]:
+                    marks[NEGATED + lemma] += 1
+                if reported[i]:
+                    marks[REPORTED + lemma] += 1
+                if critique:
+                    marks[CRITIQUED + lemma] += 1
+            if lower[i] in ("je", "j'", "j’") and i + 1 < len(sentence) and sentence[i + 1].pos in ("VERB", "AUX", "PRON", "ADV"):
+                marks[ENUNCIATION_NAMES["je"]] += 1
+            elif lemma == "falloir" and i > 0 and lower[i - 1] in ("il", "faut"):
+                marks[ENUNCIATION_NAMES["il faut"]] += 1
+            elif lemma == "falloir" and i == 0:
+                marks[ENUNCIATION_NAMES["il faut"]] += 1
+            elif lower[i] in _WE and not (i > 0 and lower[i - 1] == "on"):
+                marks[ENUNCIATION_NAMES["nous"]] += 1
+            elif lower[i] == "on" and i + 1 < len(sentence) and lower[i + 1] in ("nous", "leur"):
+                marks[ENUNCIATION_NAMES["on nous"]] += 1
+        for kind, count in found.items():
+            if count:
+                marks[LEXICON_NAMES[kind]] += count
+        sector_words += found["management"] + found["trade"] + found["values"]
+        values_seen = values_seen or found["values"] > 0
+        if found["management"]:
+            held_off = critique or found["negative"] or any(negated[i] for i, l in enumerate(lemmas) if l in MANAGEMENT)
+            if held_off:
+                marks[MANAGEMENT_CRITICISED] += found["management"]
+            elif found["positive"]:
+                marks[MANAGEMENT_PRAISED] += found["management"]
+            elif any(reported[i] for i, l in enumerate(lemmas) if l in MANAGEMENT):
+                marks[MANAGEMENT_REPORTED] += found["management"]
+            else:
+                marks[MANAGEMENT_PLAIN] += found["management"]
+        if but_management:
+            marks[AFTER_BUT_MANAGEMENT] += but_management
+            if values_before_but:
+                marks[VALUES_SUBORDINATED] += 1
+        if but_trade:
+            marks[AFTER_BUT_TRADE] += but_trade
+    if tokens and not sector_words:
+        marks[NO_SECTOR_WORD] += 1
+    return marks
+
+
+class StanceFeatures(BaseEstimator, TransformerMixin):
+    """Tokens to the named stance features of :func:`stance_marks`: sublinear counts (``1 + log n``),
+    scaled so that a passage's row has length ``weight``. Features seen in fewer than ``min_df``
+    training passages are left out (a rare word under negation is noise, and may be a name)."""
+
+    def __init__(self, weight: float = 1.0, min_df: int = 2, scoped_words: bool = True):
+        self.weight = weight
+        self.min_df = min_df
+        self.scoped_words = scoped_words
+
+    def _marks(self, tokens) -> Counter:
+        session = current_session()
+        key = ("StanceFeatures", getattr(tokens, "text", None))
+        derived = session.derived if session is not None and key[1] is not None else None
+        if derived is not None and key in derived:
+            return derived[key]
+        marks = stance_marks(tokens)
+        if derived is not None:
+            derived[key] = marks
+        return marks
+
+    def _kept(self, tokens) -> Counter:
+        marks = self._marks(tokens)
+        if self.scoped_words:
+            return marks
+        return Counter({name: n for name, n in marks.items() if marked_word(name) is None})
+
+    def fit(self, passages, labels=None):
+        document_frequency: Counter = Counter()
+        for tokens in passages:
+            document_frequency.update(self._kept(tokens).keys())
+        names = sorted(name for name, df in document_frequency.items() if df >= self.min_df)
+        self.vocabulary_ = {name: j for j, name in enumerate(names)}
+        return self
+
+    def transform(self, passages):
+        rows, columns, values = [], [], []
+        for i, tokens in enumerate(passages):
+            kept = [(self.vocabulary_[name], 1.0 + math.log(count)) for name, count in self._kept(tokens).items() if name in self.vocabulary_]
+            norm = math.sqrt(sum(v * v for _, v in kept))
+            for j, value in kept:
+                rows.append(i)
+                columns.append(j)
+                values.append(self.weight * value / norm)
+        return sparse.csr_matrix((values, (rows, columns)), shape=(len(passages), len(self.vocabulary_)), dtype=np.float64)
+
+    def get_feature_names_out(self, input_features=None):
+        names = [None] * len(self.vocabulary_)
+        for name, j in self.vocabulary_.items():
+            names[j] = name
+        return np.array(names, dtype=object)
+
+
+# --- families of grammar words, for reports ----------------------------------------------------------
+
+#: Grammar words that say who speaks and how, grouped under names a sociologist reads.
+FAMILIES = (
+    ("je, me, moi, mon (première personne)", frozenset({"je", "me", "moi", "mon", "mien"})),
+    ("nous, notre (collectif)", frozenset({"nous", "notre"})),
+    ("on (indéfini)", frozenset({"on"})),
+    ("il, ils, eux (les autres)", frozenset({"il", "lui", "eux", "leur", "elle"})),
+    ("vous, tu (adresse)", frozenset({"vous", "votre", "tu", "te", "toi", "ton"})),
+    ("négation (ne, pas, jamais)", frozenset({"ne", "pas", "jamais", "rien", "aucun"})),
+)
+GRAMMAR = "mots grammaticaux (le, de, que, être…)"
+
+
+def family(ngram: str, grammar: frozenset[str]) -> str | None:
+    """The family name under which a lemma n-gram made only of grammar words is reported, else None."""
+    parts = ngram.split(" ")
+    if not all(part in grammar for part in parts):
+        return None
+    named = {name for part in parts for name, members in FAMILIES if part in members}
+    return named.pop() if len(named) == 1 else GRAMMAR
