@@ -694,8 +694,12 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
 
     click.echo()
     click.echo("Candidates (grouped cross-validation, macro-F1 over all out-of-fold predictions):")
-    rows = [[("* " if c.get("chosen") else "  ") + c["candidate"], _f(c["macro_f1"]), _f(c["macro_f1_fold_sd"]), f"{c['seconds']:.1f} s"] for c in training.comparison]
-    write_table(sys.stdout, rows, ["candidate", "macro-F1", "fold sd", "time"])
+    layers = list(training.comparison[0].get("per_layer") or {})
+    capabilities = list(training.comparison[0].get("checks") or {})
+    rows = [[("* " if c.get("chosen") else "  ") + c["candidate"], _f(c["macro_f1"]), _f(c["macro_f1_fold_sd"])]
+            + [_f(c["per_layer"][layer]) for layer in layers] + [_f(c["checks"][name]) for name in capabilities] + [f"{c['seconds']:.1f} s"]
+            for c in training.comparison]
+    write_table(sys.stdout, rows, ["candidate", "macro-F1", "fold sd"] + [f"F1 {layer}" for layer in layers] + capabilities + ["time"])
     click.echo()
     write_evaluation_table(sys.stdout, training.evaluation)
     if previous is not None:

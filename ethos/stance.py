@@ -20,10 +20,11 @@ the intercept plus the sum of its features' contributions.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 from scipy import sparse
@@ -107,62 +108,75 @@ _WE = frozenset({"nous", "notre", "nos"})
 
 _ACRONYM = re.compile(r"[A-ZÀ-Ý]{2,}s?")
 
+class _Word(NamedTuple):
+    """What the rules need of a token, computed once per distinct token (see :func:`_word`)."""
 
-def _lemma(token: Token) -> str:
-    text = token.text
-    if _ACRONYM.fullmatch(text):
-        return text.rstrip("s") if text.endswith("s") and len(text) > 3 else text
-    return token.lemma.lower()
+    lemma: str  #: lower-case lemma, or the acronym as written (singular)
+    lower: str  #: lower-case text
+    content: bool  #: a content word (noun, verb, adjective, adverb; no name, no grammar word)
+    kinds: tuple[str, ...]  #: the lexicons it belongs to
+    pos: str
+    text: str
 
 
-def _sentences(tokens: Sequence[Token]) -> Iterable[list[Token]]:
-    sentence: list[Token] = []
-    for token in tokens:
-        sentence.append(token)
-        if token.text in _SENTENCE_END:
+_LEXICONS = (("management", MANAGEMENT), ("trade", TRADE), ("values", VALUES), ("negative", NEGATIVE), ("positive", POSITIVE))
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word(text: str, lemma: str, pos: str, is_stop: bool) -> _Word:
+    acronym = _ACRONYM.fullmatch(text) is not None
+    if acronym:
+        key = text[:-1] if text.endswith("s") and len(text) > 3 else text
+    else:
+        key = lemma.lower()
+    lexical = pos in CONTENT_POS or acronym
+    kinds = tuple(kind for kind, words in _LEXICONS if lexical and key in words)
+    content = pos in CONTENT_POS and not is_stop and _HAS_LETTER.search(text) is not None
+    return _Word(key, text.lower(), content, kinds, pos, text)
+
+
+def _words(tokens: Sequence[Token]) -> list[_Word]:
+    return [_word(t.text, t.lemma, t.pos, t.is_stop) for t in tokens]
+
+
+def _sentences(words: Sequence[_Word]) -> Iterable[list[_Word]]:
+    sentence: list[_Word] = []
+    for word in words:
+        sentence.append(word)
+        if word.text in _SENTENCE_END:
             yield sentence
             sentence = []
     if sentence:
         yield sentence
 
 
-def _matches(lemmas: Sequence[str], phrase: Sequence[str]) -> bool:
-    n = len(phrase)
-    return any(tuple(lemmas[i:i + n]) == tuple(phrase) for i in range(len(lemmas) - n + 1))
-
-
-def _is_content(token: Token) -> bool:
-    return token.pos in CONTENT_POS and not token.is_stop and bool(re.search(r"[^\W\d_]", token.text)) and token.pos != "PROPN"
-
-
-def _negated(sentence: Sequence[Token]) -> list[bool]:
-    """For each token, whether it lies between a negation and the end of its clause."""
+def _negated(sentence: Sequence[_Word]) -> list[bool]:
+    """For each word, whether it lies between a negation and the end of its clause."""
     inside, out = False, []
-    for token in sentence:
-        if token.text in _CLAUSE_END or token.lemma.lower() == "mais":
+    for word in sentence:
+        if word.text in _CLAUSE_END or word.lemma == "mais":
             inside = False
-        elif token.text.lower() in _NEGATION_TEXTS:
+        elif word.lower in _NEGATION_TEXTS:
             inside = True
         out.append(inside)
     return out
 
 
-def _reported(sentence: Sequence[Token]) -> list[bool]:
-    """For each token, whether it is in someone else's words: after a verb of saying whose subject is
+def _reported(sentence: Sequence[_Word], lemmas: Sequence[str]) -> list[bool]:
+    """For each word, whether it is in someone else's words: after a verb of saying whose subject is
     another (il, ils, on nous, an institution) until the sentence ends, or inside quotation marks."""
     out = [False] * len(sentence)
     quoted = False
-    lower = [t.text.lower() for t in sentence]
-    lemmas = [_lemma(t) for t in sentence]
     start = None
-    for i, token in enumerate(sentence):
-        if token.text in _QUOTES_OPEN:
+    for i, word in enumerate(sentence):
+        if word.text in _QUOTES_OPEN:
             quoted = True
-        elif token.text in _QUOTES_CLOSE:
+        elif word.text in _QUOTES_CLOSE:
             quoted = False
         out[i] = quoted
-        if start is None and lemmas[i] in _SAYING and token.pos in ("VERB", "AUX"):
-            before = lower[max(0, i - 3):i]
+        if start is None and lemmas[i] in _SAYING and word.pos in ("VERB", "AUX"):
+            before = [w.lower for w in sentence[max(0, i - 3):i]]
             before_lemmas = lemmas[max(0, i - 4):i]
             if any(w in _OTHERS for w in before) or ("on" in before and any(w in ("nous", "me", "m'", "m’", "leur") for w in before)) \
                     or any(l in INSTITUTIONS for l in before_lemmas):
@@ -180,9 +194,20 @@ def _reported(sentence: Sequence[Token]) -> list[bool]:
     return out
 
 
-def _critique(sentence: Sequence[Token]) -> bool:
-    lemmas = [_lemma(t) for t in sentence]
-    return any(l in _CRITIQUE_LEMMAS for l in lemmas) or any(_matches(lemmas, p) for p in _CRITIQUE_PHRASES)
+_PHRASES_BY_START: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _CRITIQUE_PHRASES:
+    _PHRASES_BY_START.setdefault(_phrase[0], []).append(tuple(_phrase))
+
+
+def _critique(lemmas: Sequence[str]) -> bool:
+    """Whether a sentence is framed as a critique (« on nous impose », « au détriment de », « soi-disant »...)."""
+    if not _CRITIQUE_LEMMAS.isdisjoint(lemmas):
+        return True
+    for i, lemma in enumerate(lemmas):
+        for phrase in _PHRASES_BY_START.get(lemma, ()):
+            if tuple(lemmas[i:i + len(phrase)]) == phrase:
+                return True
+    return False
 
 
 #: Names of the passage-level features, as a sociologist reads them.
@@ -223,46 +248,42 @@ def stance_marks(tokens: Sequence[Token]) -> Counter:
     marks: Counter = Counter()
     sector_words = 0
     values_seen = False
-    for sentence in _sentences(tokens):
-        negated, reported = _negated(sentence), _reported(sentence)
-        critique = _critique(sentence)
-        lemmas = [_lemma(t) for t in sentence]
-        lower = [t.text.lower() for t in sentence]
+    for sentence in _sentences(_words(tokens)):
+        lemmas = [w.lemma for w in sentence]
+        negated, reported = _negated(sentence), _reported(sentence, lemmas)
+        critique = _critique(lemmas)
         found = {"management": 0, "trade": 0, "values": 0, "negative": 0, "positive": 0}
         after_but = False
         but_management = but_trade = 0
         values_before_but = False
-        for i, token in enumerate(sentence):
-            lemma = lemmas[i]
+        last = len(sentence) - 1
+        for i, word in enumerate(sentence):
+            lemma, lower, kinds = word.lemma, word.lower, word.kinds
             if lemma == "mais":
                 after_but = True
                 values_before_but = values_seen or found["values"] > 0
                 continue
-            lexical = token.pos in CONTENT_POS or _ACRONYM.fullmatch(token.text) is not None
-            kinds = [kind for kind, words in (("management", MANAGEMENT), ("trade", TRADE), ("values", VALUES),
-                                              ("negative", NEGATIVE), ("positive", POSITIVE)) if lexical and lemma in words]
             for kind in kinds:
                 found[kind] += 1
-            if after_but and "management" in kinds:
+            management = "management" in kinds
+            if after_but and management:
                 but_management += 1
             if after_but and "trade" in kinds:
                 but_trade += 1
-            if _is_content(token) or "management" in kinds:
+            if (word.content and word.pos != "PROPN") or management:
                 if negated[i]:
                     marks[NEGATED + lemma] += 1
                 if reported[i]:
                     marks[REPORTED + lemma] += 1
                 if critique:
                     marks[CRITIQUED + lemma] += 1
-            if lower[i] in ("je", "j'", "j’") and i + 1 < len(sentence) and sentence[i + 1].pos in ("VERB", "AUX", "PRON", "ADV"):
+            if lower in ("je", "j'", "j’") and i < last and sentence[i + 1].pos in ("VERB", "AUX", "PRON", "ADV"):
                 marks[ENUNCIATION_NAMES["je"]] += 1
-            elif lemma == "falloir" and i > 0 and lower[i - 1] in ("il", "faut"):
+            elif lemma == "falloir" and (i == 0 or sentence[i - 1].lower in ("il", "faut")):
                 marks[ENUNCIATION_NAMES["il faut"]] += 1
-            elif lemma == "falloir" and i == 0:
-                marks[ENUNCIATION_NAMES["il faut"]] += 1
-            elif lower[i] in _WE and not (i > 0 and lower[i - 1] == "on"):
+            elif lower in _WE and not (i > 0 and sentence[i - 1].lower == "on"):
                 marks[ENUNCIATION_NAMES["nous"]] += 1
-            elif lower[i] == "on" and i + 1 < len(sentence) and lower[i + 1] in ("nous", "leur"):
+            elif lower == "on" and i < last and sentence[i + 1].lower in ("nous", "leur"):
                 marks[ENUNCIATION_NAMES["on nous"]] += 1
         for kind, count in found.items():
             if count:

@@ -3,6 +3,10 @@
     python data/scripts/make_coding_sheets.py sheets OUTDIR   # writes B.tsv, C.tsv (unit, text) and data/coding/keys.csv
     python data/scripts/make_coding_sheets.py collect          # data/coding/returned/{B,C}*_labels.tsv -> data/annotated/coder_{b,c}.csv
 
+A passage revised after it was coded is listed in data/coding/revisions.csv with the unit it had: that
+unit's labels (of the old text) stay in the returned files but are no longer collected, and the next
+`sheets` gives the revised passage a new unit, coded blind like any other.
+
 Coders see only the codebook and the passages, under opaque unit numbers, in a random order: no
 interview, no speaker, no metadata, no other coder's label. B codes every passage; C a random 30% of
 the first layer (batches 1 and 2) and every passage of the hard layer (batches 3 on).
@@ -18,6 +22,16 @@ DATA = Path(__file__).resolve().parent.parent
 SEED = 20261123
 
 
+def superseded() -> set[str]:
+    """Units whose passage was revised after they were coded (data/coding/revisions.csv): their labels
+    are of a text that no longer exists, so they are kept as returned but no longer collected."""
+    path = DATA / "coding" / "revisions.csv"
+    if not path.exists():
+        return set()
+    with open(path, encoding="utf-8", newline="") as handle:
+        return {row["superseded_unit"] for row in csv.DictReader(handle)}
+
+
 def passages() -> list[dict]:
     with open(DATA / "annotated" / "coder_a.csv", encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -31,7 +45,8 @@ def sheets(outdir: Path) -> None:
     if keys_path.exists():
         with open(keys_path, encoding="utf-8", newline="") as handle:
             keys = list(csv.DictReader(handle))
-    known = {(k["doc_id"], k["passage_id"]) for k in keys}
+    stale = superseded()
+    known = {(k["doc_id"], k["passage_id"]) for k in keys if k["unit"] not in stale}
     new = [r for r in rows if (r["doc_id"], r["passage_id"]) not in known]
     batch = len(list((DATA / "coding" / "returned").glob("B*_labels.tsv"))) + 1
     rng = random.Random(SEED + batch)
@@ -44,7 +59,7 @@ def sheets(outdir: Path) -> None:
         writer.writeheader()
         writer.writerows(keys + batch_keys)
     text = {(r["doc_id"], r["passage_id"]): r["text"] for r in rows}
-    # the first layer: C codes a random 30%; the hard layer (batch 3 on): B and C code every passage
+    # the first layer: C codes a random 30%; the hard layer (batch 3) and revised passages (batch 4 on): B and C code every passage
     share = 0.3 if batch <= 2 else 1.0
     sample = sorted(rng.sample(range(len(batch_keys)), round(share * len(batch_keys))))
     for coder, chosen in (("B", range(len(batch_keys))), ("C", sample)):
@@ -60,12 +75,15 @@ def sheets(outdir: Path) -> None:
 def collect() -> None:
     with open(DATA / "coding" / "keys.csv", encoding="utf-8", newline="") as handle:
         keys = {row["unit"]: row for row in csv.DictReader(handle)}
+    stale = superseded()
     by_id = {(r["doc_id"], r["passage_id"]): r for r in passages()}
     for coder in ("b", "c"):
         out = []
         for returned in sorted((DATA / "coding" / "returned").glob(f"{coder.upper()}*_labels.tsv")):
             with open(returned, encoding="utf-8") as handle:
                 for row in csv.DictReader(handle, delimiter="\t"):
+                    if row["unit"].strip() in stale:
+                        continue
                     key = keys[row["unit"].strip()]
                     passage = by_id[(key["doc_id"], key["passage_id"])]
                     out.append({
