@@ -2,7 +2,7 @@
 
 Files are CSV (comma or semicolon, with or without BOM) or JSONL, one row per coding decision, with
 at least ``doc_id``, ``passage_id``, ``text``, ``label``, ``coder`` (optional ``start``, ``end``,
-``note``). A passage is identified by ``(doc_id, passage_id)``; the coder ``gold`` holds adjudicated
+``note``, and ``layer``, the layer of the corpus a passage belongs to when it is not its interview's). A passage is identified by ``(doc_id, passage_id)``; the coder ``gold`` holds adjudicated
 labels. Nothing here ever writes to an annotation file.
 """
 
@@ -38,6 +38,8 @@ class Coding:
     start: int | None = None
     end: int | None = None
     note: str = ""
+    #: The layer of the corpus the passage belongs to, when the file says so (else the metadata's).
+    layer: str = ""
 
     @property
     def unit(self) -> tuple[str, str]:
@@ -158,7 +160,7 @@ def _coding(path: Path, number: int, row: dict, allowed: dict[str, str]) -> Codi
         raise AnnotationError(f"{path}, line {number}: unknown label '{field('label')}' (the codebook's labels are {', '.join(names)})")
     return Coding(
         field("doc_id"), field("passage_id"), field("coder"), label, row.get("text") or "", str(path), number,
-        _offset(path, number, row, "start"), _offset(path, number, row, "end"), field("note"),
+        _offset(path, number, row, "start"), _offset(path, number, row, "end"), field("note"), field("layer"),
     )
 
 

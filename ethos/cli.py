@@ -598,7 +598,7 @@ def write_evaluation_table(handle: IO[str], evaluation: dict) -> None:
         out("Per layer of the corpus (out-of-fold; each layer weighs as much as the others in training):" if evaluation.get("layer_weights")
             else "Per layer of the corpus (out-of-fold):")
         labels = evaluation["labels"]
-        rows = [[layer, str(v["n_documents"]), str(v["n_passages"]), _f(v["macro_f1"]), _f(v["accuracy"])]
+        rows = [[layer or "(no layer)", str(v["n_documents"]), str(v["n_passages"]), _f(v["macro_f1"]), _f(v["accuracy"])]
                 + [_f(v["per_label"][label]["recall"]) for label in labels] for layer, v in evaluation["per_layer"].items()]
         write_table(handle, rows, ["layer", "interviews", "passages", "macro-F1", "accuracy"] + [f"recall {label}" for label in labels])
     calibration = evaluation.get("calibration")
@@ -697,9 +697,11 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
     layers = list(training.comparison[0].get("per_layer") or {})
     capabilities = list(training.comparison[0].get("checks") or {})
     rows = [[("* " if c.get("chosen") else "  ") + c["candidate"], _f(c["macro_f1"]), _f(c["macro_f1_fold_sd"])]
-            + [_f(c["per_layer"][layer]) for layer in layers] + [_f(c["checks"][name]) for name in capabilities] + [f"{c['seconds']:.1f} s"]
+            + [_f(c["per_layer"][layer]) for layer in layers] + [_f(c["checks"][name]) for name in capabilities]
+            + [_f(c["selection_score"]), f"{c['seconds']:.1f} s"]
             for c in training.comparison]
-    write_table(sys.stdout, rows, ["candidate", "macro-F1", "fold sd"] + [f"F1 {layer}" for layer in layers] + capabilities + ["time"])
+    write_table(sys.stdout, rows, ["candidate", "macro-F1", "fold sd"] + [f"F1 {layer}" for layer in layers] + capabilities + ["selection", "time"])
+    click.echo(f"(* chosen by {training.evaluation['selection'].split(' by ', 1)[1].split(';')[0]})")
     click.echo()
     write_evaluation_table(sys.stdout, training.evaluation)
     if previous is not None:
@@ -1128,8 +1130,11 @@ def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot
             warnings.warn("--model is not used for the coders' labels; add --labels model to label the passages with the model")
     source = {"labels": label_source, "paths": [str(p) for p in paths], "metadata": str(metadata)}
     if label_source == "coded":
+        from .model import CONTRAST_LAYER
+
         data = read_training_data(paths, codebook, quiet, for_training=False)
-        doc_ids, labels, label_order = data.groups, data.labels, load_codebook(codebook).names
+        speech = [i for i, layer in enumerate(data.layers) if layer != CONTRAST_LAYER]  # edited copies are nobody's speech
+        doc_ids, labels, label_order = [data.groups[i] for i in speech], [data.labels[i] for i in speech], load_codebook(codebook).names
         source["paths"] = source["paths"] or [str(Path("data") / "annotated")]
     else:
         model_dir = model_dir or default_model_dir()

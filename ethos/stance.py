@@ -232,13 +232,25 @@ ENUNCIATION_NAMES = {
     "nous": "énonciation: nous (institution, collectif)",
     "on nous": "énonciation: on nous (d'autres décident)",
 }
-NEGATED, REPORTED, CRITIQUED = "NÉG: ", "discours rapporté: ", "critique: "
+NEGATED, REPORTED, CRITIQUED, CONCLUDED = "NÉG: ", "discours rapporté: ", "critique: ", "conclusion: "
+
+
+def _conclusion(sentences: Sequence[list[_Word]]) -> list[_Word]:
+    """Where a passage concludes (the codebook's rule for mixed passages: the conclusion decides): what
+    follows its last « mais » when that is in its last two sentences, else its last sentence when it
+    has several."""
+    for k in range(len(sentences) - 1, max(-1, len(sentences) - 3), -1):
+        sentence = sentences[k]
+        for i in range(len(sentence) - 1, -1, -1):
+            if sentence[i].lemma == "mais":
+                return sentence[i + 1:] + [w for later in sentences[k + 1:] for w in later]
+    return sentences[-1] if len(sentences) > 1 else []
 
 
 def marked_word(feature: str) -> str | None:
     """The lemma a scope feature marks (``NÉG: rentable`` -> ``rentable``), else None."""
-    for prefix in (NEGATED, REPORTED, CRITIQUED):
-        if feature.startswith(prefix):
+    for prefix in (NEGATED, REPORTED, CRITIQUED, CONCLUDED):
+        if feature.startswith(prefix) and feature[len(prefix):] not in LEXICON_NAMES.values():
             return feature[len(prefix):]
     return None
 
@@ -248,7 +260,13 @@ def stance_marks(tokens: Sequence[Token]) -> Counter:
     marks: Counter = Counter()
     sector_words = 0
     values_seen = False
-    for sentence in _sentences(_words(tokens)):
+    sentences = list(_sentences(_words(tokens)))
+    for word in _conclusion(sentences):
+        if (word.content and word.pos != "PROPN") or word.kinds:
+            marks[CONCLUDED + word.lemma] += 1
+        for kind in word.kinds:
+            marks[CONCLUDED + LEXICON_NAMES[kind]] += 1
+    for sentence in sentences:
         lemmas = [w.lemma for w in sentence]
         negated, reported = _negated(sentence), _reported(sentence, lemmas)
         critique = _critique(lemmas)

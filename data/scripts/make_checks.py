@@ -3,6 +3,8 @@
     python data/scripts/make_checks.py select LAYER N SEED OUT     # passages for flip writers (a JSONL sheet)
     python data/scripts/make_checks.py invariances                 # data/checks/invariance.jsonl from the flipped passages
     python data/scripts/make_checks.py collect                     # data/checks/flips.jsonl from the writers' and coders' files
+    python data/scripts/make_checks.py contrast-sheets OUTDIR      # blind sheets for the contrast layer's edited passages
+    python data/scripts/make_checks.py contrast-collect            # data/annotated/contrast/contrast.csv (training data)
 
 Flips are written by hand by people who did not write the passage (data/checks/authoring/flips_*.jsonl,
 kept as returned), and their labels coded blind by another coder (data/checks/authoring/blind_*.tsv);
@@ -212,6 +214,72 @@ def collect() -> None:
           f"{off_target} kept with a blind label other than the writer's aim; {len(missing)} not coded", file=sys.stderr)
 
 
+# --- the contrast layer (training data, not checks) --------------------------------------------------
+
+CONTRAST = DATA / "contrast"
+
+
+def contrast_sheets(outdir: Path) -> None:
+    """Blind sheets of the edited passages of data/contrast/flips_*.jsonl not yet given a unit (halves
+    of a shuffled batch), and data/contrast/blind_keys.csv."""
+    keys_path = CONTRAST / "blind_keys.csv"
+    keys = list(csv.DictReader(open(keys_path, encoding="utf-8", newline=""))) if keys_path.exists() else []
+    known = {k["check_id"] for k in keys}
+    flips = [json.loads(line) for path in sorted(CONTRAST.glob("flips_*.jsonl")) for line in path.read_text(encoding="utf-8").splitlines()]
+    new = [f for f in flips if f["check_id"] not in known]
+    rng = random.Random(SEED + len(keys))
+    rng.shuffle(new)
+    start = len(keys) + 1
+    batch = [{"unit": f"c{start + i:04d}", "check_id": f["check_id"]} for i, f in enumerate(new)]
+    with open(keys_path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["unit", "check_id"])
+        writer.writeheader()
+        writer.writerows(keys + batch)
+    text = {f["check_id"]: f["text"] for f in new}
+    half = (len(batch) + 1) // 2
+    for name, part in (("E1", batch[:half]), ("E2", batch[half:])):
+        with open(outdir / f"{name}.tsv", "w", encoding="utf-8") as handle:
+            handle.write("unit\ttext\n")
+            for key in part:
+                handle.write(f"{key['unit']}\t{' '.join(text[key['check_id']].split())}\n")
+    print(f"{len(batch)} contrast passages in {outdir}/E1.tsv and E2.tsv", file=sys.stderr)
+
+
+def contrast_collect() -> None:
+    """data/annotated/contrast/contrast.csv: each contrast passage whose blind label is the writer's aim
+    and not the original's label, as a gold row of layer ``contrast`` under its source interview (so that
+    cross-validation keeps a pair on one side of a fold). The others are left out, counted."""
+    with open(CONTRAST / "blind_keys.csv", encoding="utf-8", newline="") as handle:
+        check_of = {row["unit"]: row["check_id"] for row in csv.DictReader(handle)}
+    blind = {}
+    for returned in sorted(CONTRAST.glob("blind_*_labels.tsv")):
+        with open(returned, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                blind[check_of[row["unit"].strip()]] = row["label"].strip()
+    current = gold()
+    rows, left_out, missing = [], 0, 0
+    for path in sorted(CONTRAST.glob("flips_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            flip = json.loads(line)
+            if flip["check_id"] not in blind:
+                missing += 1
+                continue
+            label = blind[flip["check_id"]]
+            if label != flip["intended"] or label == current[(flip["doc_id"], flip["passage_id"])]["label"]:
+                left_out += 1
+                continue
+            rows.append({"doc_id": flip["doc_id"], "passage_id": f"{flip['passage_id']}c", "text": flip["text"], "label": label,
+                         "coder": "gold", "layer": "contrast",
+                         "note": f"contraste de {flip['passage_id']} ({current[(flip['doc_id'], flip['passage_id'])]['label']}) : {flip.get('edit', '')}"})
+    out = DATA / "annotated" / "contrast"
+    out.mkdir(exist_ok=True)
+    with open(out / "contrast.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["doc_id", "passage_id", "text", "label", "coder", "layer", "note"])
+        writer.writeheader()
+        writer.writerows(sorted(rows, key=lambda r: (r["doc_id"], r["passage_id"])))
+    print(f"{len(rows)} contrast passages; {left_out} left out (the blind coder did not see the writer's stance); {missing} not coded", file=sys.stderr)
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "select":
@@ -220,5 +288,9 @@ if __name__ == "__main__":
         invariances()
     elif command == "collect":
         collect()
+    elif command == "contrast-sheets":
+        contrast_sheets(Path(sys.argv[2]))
+    elif command == "contrast-collect":
+        contrast_collect()
     else:
         raise SystemExit(f"unknown command {command}")
