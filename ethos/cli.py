@@ -326,10 +326,14 @@ def lemmatize(paths, fmt, interviewers, speakers, max_words, min_words, n_proces
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), envvar="ETHOS_CODEBOOK", help="Codebook (TOML) whose labels coders may use [default: data/codebook.toml if present, else manager, artisan, other].")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), help="Add this model as one more coder, named `model` (out-of-fold predictions for the passages it was trained on).")
+@click.option("--layer", "layers", multiple=True, metavar="NAME",
+              help="Only the passages of this layer of the corpus (repeatable): the `layer` column of the annotation files, else of --metadata.")
+@click.option("--metadata", type=click.Path(dir_okay=False, path_type=Path), default=Path("data") / "transcripts" / "metadata.csv", show_default=True,
+              help="Table with the doc_id and layer of each interview, for --layer.")
 @cache_options
 @excel_option
 @output_options
-def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_dir, n_process, cache_dir, no_cache, output, force):
+def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_dir, layers, metadata, n_process, cache_dir, no_cache, output, force):
     """Inter-coder agreement over annotation files.
 
     A unit is a passage (doc_id, passage_id); a coder who did not code a unit is missing data, not a
@@ -343,6 +347,7 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
       ethos agreement coder_a.csv coder_b.csv --format json -o agreement.json
       ethos agreement data/annotated --disagreements to_adjudicate.csv
       ethos agreement data/annotated --model models/default
+      ethos agreement data/annotated --layer hard
     """
     if output is not None and disagreements_file is not None and str(output) != "-" and output.resolve() == disagreements_file.resolve():
         raise click.UsageError("-o and --disagreements name the same file: give each its own")
@@ -354,6 +359,8 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
     book = load_codebook(codebook)
     labels = book.names
     codings = read_codings(paths, labels, book.aliases)
+    if layers:
+        codings = codings_of_layers(codings, set(layers), metadata)
     if model_dir is not None:
         from .model import MODEL_CODER, model_codings
         from .nlp import lemma_session
@@ -369,6 +376,22 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
     if disagreements_file:
         write_disagreements(disagreements_file, force, data, codings)
     write_json_or_table(output, force, fmt, report, write_agreement_table)
+
+
+def codings_of_layers(codings, layers: set[str], metadata: Path) -> list:
+    """The codings of passages in ``layers``: a passage's layer is its rows' `layer` column, else its interview's in ``metadata``."""
+    from .model import layer_map
+
+    layer_of = layer_map(metadata) if metadata.is_file() else {}
+    given: dict[tuple[str, str], str] = {}
+    for coding in codings:
+        if coding.layer:
+            given.setdefault(coding.unit, coding.layer)
+    kept = [c for c in codings if given.get(c.unit, layer_of.get(c.doc_id, "")) in layers]
+    if not kept:
+        known = sorted(set(given.values()) | set(layer_of.values()))
+        raise EthosError(f"no coded passage of layer {', '.join(sorted(layers))} (layers known: {', '.join(known) or 'none; is the metadata there?'})")
+    return kept
 
 
 def model_versus_coders(report: dict, codings, labels, resamples: int, seed: int) -> dict:

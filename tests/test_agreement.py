@@ -1,5 +1,6 @@
 """Agreement statistics against published worked examples and independent implementations."""
 
+import json
 import warnings
 
 import numpy as np
@@ -12,6 +13,8 @@ from ethos.agreement import (
     MISSING, Reliability, agreement_report, alpha_per_label, bootstrap_alpha, cohen_kappa, fleiss_kappa,
     gwet_ac1, krippendorff_alpha, percent_agreement, value_counts,
 )
+
+from conftest import ROOT
 
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", section C: 4 coders, 12 units,
 # missing data; nominal alpha = 0.743.
@@ -217,3 +220,24 @@ def test_undefined_statistics_are_none_with_a_reason():
     report = agreement_report(single, resamples=100)
     assert report["krippendorff_alpha"] is None and report["fleiss_kappa"] is None
     assert any("only one coder" in note for note in report["notes"])
+
+
+def test_agreement_on_one_layer_of_the_corpus(tmp_path):
+    from click.testing import CliRunner
+
+    from ethos.cli import main
+
+    annotated = ROOT / "data" / "annotated"
+    metadata = ROOT / "data" / "transcripts" / "metadata.csv"
+    result = CliRunner().invoke(main, ["agreement", str(annotated), "--layer", "hard", "--metadata", str(metadata), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n_units"] == 640 and report["coders"] == ["A", "B", "C"]
+    (tmp_path / "own.csv").write_text("doc_id,passage_id,text,label,coder,layer\nx,p1,Oui.,other,A,pilot\nx,p1,Oui.,other,B,pilot\n"
+                                      "y,p1,Non.,manager,A,\ny,p1,Non.,other,B,\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path / "own.csv"), "--layer", "pilot", "--metadata", str(tmp_path / "none.csv"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n_units"] == 1
+    result = CliRunner().invoke(main, ["agreement", str(annotated), "--layer", "nope", "--metadata", str(metadata)])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no coded passage of layer nope (layers known: base, hard)\n"
