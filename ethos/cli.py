@@ -669,8 +669,8 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
       ethos train --quick
     """
     from .codebook import load_codebook
-    from .model import (CANDIDATES, DEFAULT_CANDIDATE, Candidate, TrainingLock, build_manifest, changed_passages, compare_with_previous,
-                        read_manifest, save_model)
+    from .model import (CANDIDATES, DEFAULT_CANDIDATE, SELECTION_RULE, Candidate, TrainingLock, build_manifest, changed_passages,
+                        compare_with_previous, read_manifest, save_model)
     from .model import train as train_model
     from .nlp import lemma_session
 
@@ -724,7 +724,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
             + [_f(c["selection_score"]), f"{c['seconds']:.1f} s"]
             for c in training.comparison]
     write_table(sys.stdout, rows, ["candidate", "macro-F1", "fold sd"] + [f"F1 {layer}" for layer in layers] + capabilities + ["selection", "time"])
-    click.echo(f"(* chosen by {training.evaluation['selection'].split(' by ', 1)[1].split(';')[0]})")
+    click.echo(f"* chosen by {SELECTION_RULE}")
     click.echo()
     write_evaluation_table(sys.stdout, training.evaluation)
     if previous is not None:
@@ -745,8 +745,11 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
         if change["worse"]:
             old_f1, new_f1 = change["figures"]["macro_f1"]
             spread = training.evaluation.get("macro_f1_fold_sd")
+            changed = change["new_passages"] + change["relabelled_passages"] + change["gone_passages"]
             warnings.warn(f"the new model's grouped macro-F1 ({_f(new_f1)}) is lower than the previous model's ({_f(old_f1)}) by {old_f1 - new_f1:.3f}"
-                          + (f" (its spread over folds is {spread:.3f})" if spread is not None else "") + f"; the previous model is kept in {archived}")
+                          + (f" (its spread over folds is {spread:.3f})" if spread is not None else "") + f"; the previous model is kept in {archived}"
+                          + (f". The data changed ({changed} passages new, relabelled or gone), so the two figures are not measured on the same "
+                             f"passages: `ethos evaluate --model {archived}` cross-validates the previous configuration on today's data" if changed else ""))
     click.echo()
     click.echo(f"Model written to {model_dir}" + (f"; the previous one is in {archived}" if archived else ""))
 

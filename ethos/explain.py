@@ -17,6 +17,8 @@ import numpy as np
 from .model import EthosModel, linear_parts, named_features
 
 VECTOR_PREFIX = "vec:"
+#: Grammar words listed with their family in an explanation, at most (``n_members`` counts them all).
+MAX_MEMBERS = 8
 
 
 @dataclass
@@ -57,36 +59,82 @@ class Explained:
         words summed into their family. The values sum to the same total as :meth:`contributions`."""
         return {name: value for name, value, _ in self._ranked(i)}
 
-    def _ranked(self, i: int) -> list[tuple[str, float, list[str]]]:
-        """Contributions by name, largest first; grammar words summed into their family (with its members)."""
+    def _family_codes(self) -> tuple[np.ndarray, list[str]] | None:
+        """Each named column's family as an index into a list of family names (-1 for none), once."""
+        if self.families is None:
+            return None
+        if not hasattr(self, "_codes"):
+            names = sorted({f for f in self.families if f})
+            index = {name: k for k, name in enumerate(names)}
+            self._codes = (np.array([index.get(f, -1) for f in self.families], dtype=np.int64), names)
+        return self._codes
+
+    def _items(self, i: int) -> tuple[np.ndarray, np.ndarray, list[str], dict[int, list[str]]]:
+        """Passage ``i``'s contributions as ``(keys, values, names, members)``: a column's key is the column,
+        a family's is ``-1 - f``; ``names`` and ``members`` are filled for families and word vectors only."""
         window = slice(self.indptr[i], self.indptr[i + 1])
-        values, columns = self.values[window], self.features[window]
-        grouped: dict[str, tuple[float, list[str]]] = {}
-        if self.families is not None:
-            in_family = self.families[columns] != ""
-            for column, value in zip(columns[in_family], values[in_family]):
-                total, members = grouped.get(self.families[column], (0.0, []))
-                grouped[self.families[column]] = (total + float(value), members + [str(self.names[column])])
-            values, columns = values[~in_family], columns[~in_family]
-        if not grouped and not self.word_shares:
-            order = np.lexsort((columns, -np.abs(values)))
-            return [(str(self.names[columns[j]]), float(values[j]), []) for j in order]
-        items = [(str(self.names[c]), float(v), []) for c, v in zip(columns, values)]
-        items += [(name, total, sorted(members)) for name, (total, members) in grouped.items()]
-        for word, share in (self.word_shares[i] if self.word_shares else {}).items():
-            items.append((VECTOR_PREFIX + word, share, []))
-        return sorted(items, key=lambda item: (-abs(item[1]), item[0]))
+        values, columns = self.values[window], self.features[window].astype(np.int64)
+        extra_names: list[str] = []
+        members: dict[int, list[str]] = {}
+        codes = self._family_codes()
+        if codes is not None:
+            family_of = codes[0][columns]
+            in_family = family_of >= 0
+            if in_family.any():
+                sums = np.bincount(family_of[in_family], weights=values[in_family], minlength=len(codes[1]))
+                present = np.flatnonzero(np.bincount(family_of[in_family], minlength=len(codes[1])))
+                family_columns, family_values = columns[in_family], values[in_family]
+                for f in present:
+                    mine = family_of[in_family] == f
+                    strongest = np.lexsort((family_columns[mine], -np.abs(family_values[mine])))
+                    members[-1 - int(f)] = [str(self.names[c]) for c in family_columns[mine][strongest]]
+                values = np.concatenate([values[~in_family], sums[present]])
+                columns = np.concatenate([columns[~in_family], -1 - present])
+        if self.word_shares and self.word_shares[i]:
+            shares = self.word_shares[i]
+            extra_names = [VECTOR_PREFIX + word for word in shares]
+            values = np.concatenate([values, np.fromiter(shares.values(), dtype=np.float64, count=len(shares))])
+            columns = np.concatenate([columns, -1_000_000 - np.arange(len(shares))])
+        return columns, values, extra_names, members
+
+    def _name(self, key: int, extra_names: list[str]) -> str:
+        if key >= 0:
+            return str(self.names[key])
+        if key <= -1_000_000:
+            return extra_names[-1_000_000 - key]
+        return self._family_codes()[1][-1 - key]
+
+    def grouped(self, i: int) -> dict[str, float]:
+        """Every contribution to passage ``i``'s winning score by the name a report shows: grammar
+        words summed into their family. The values sum to the same total as :meth:`contributions`."""
+        keys, values, extra_names, _ = self._items(i)
+        grouped: dict[str, float] = {}
+        for key, value in zip(keys, values):
+            name = self._name(int(key), extra_names)
+            grouped[name] = grouped.get(name, 0.0) + float(value)
+        return grouped
 
     def explanation(self, i: int, top: int) -> dict:
+        """The ``top`` contributions that weigh most (in absolute value), grammar words summed into their
+        family (with its members), and the sum of all the others in ``rest``."""
         k = int(self.scores[i].argmax())
-        ranked = self._ranked(i)
-        listed, others = ranked[:top], ranked[top:]
+        keys, values, extra_names, members = self._items(i)
+        order = np.lexsort((keys, -np.abs(values)))
+        listed = order[:top]
+        features = []
+        for j in listed:
+            key = int(keys[j])
+            entry = {"feature": self._name(key, extra_names), "contribution": float(values[j])}
+            if key in members:  # the grammar words behind a family, strongest first
+                entry["members"] = members[key][:MAX_MEMBERS]
+                if len(members[key]) > MAX_MEMBERS:
+                    entry["n_members"] = len(members[key])
+            features.append(entry)
         return {
             "label": self.labels[k],
             "intercept": float(self.intercepts[k]),
-            "features": [{"feature": name, "contribution": value, **({"members": members} if members else {})}
-                         for name, value, members in listed],
-            "rest": float(sum(value for _, value, _ in others)),
+            "features": features,
+            "rest": float(values[order[top:]].sum()),
         }
 
 

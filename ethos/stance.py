@@ -289,7 +289,7 @@ def stance_marks(tokens: Sequence[Token]) -> Counter:
             if after_but and "trade" in kinds:
                 but_trade += 1
             if (word.content and word.pos != "PROPN") or management:
-                if negated[i]:
+                if negated[i] and lower not in _NEGATION_TEXTS:
                     marks[NEGATED + lemma] += 1
                 if reported[i]:
                     marks[REPORTED + lemma] += 1
@@ -389,7 +389,7 @@ FAMILIES = (
     ("je, me, moi, mon (première personne)", frozenset({"je", "me", "moi", "mon", "mien"})),
     ("nous, notre (collectif)", frozenset({"nous", "notre"})),
     ("on (indéfini)", frozenset({"on"})),
-    ("il, ils, eux (les autres)", frozenset({"il", "lui", "eux", "leur", "elle"})),
+    ("il, ils, eux (les autres)", frozenset({"il", "lui", "luire", "eux", "leur", "elle"})),  # spaCy lemmatises « lui » as « luire » at times
     ("vous, tu (adresse)", frozenset({"vous", "votre", "tu", "te", "toi", "ton"})),
     ("négation (ne, pas, jamais)", frozenset({"ne", "pas", "jamais", "rien", "aucun"})),
 )

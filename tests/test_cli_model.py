@@ -106,7 +106,8 @@ def test_score_json_follows_the_contract(trained_model):
         assert passage["label"] == max(passage["scores"], key=passage["scores"].get)
         assert sum(passage["probabilities"].values()) == pytest.approx(1)
         explanation = passage["explanation"]
-        assert explanation["label"] == passage["label"] and len(explanation["features"]) == 3
+        assert explanation["label"] == passage["label"]
+        assert len(explanation["features"]) == 3 or len(explanation["features"]) < 3 and explanation["rest"] == 0  # fewer features than asked
         total = explanation["intercept"] + sum(f["contribution"] for f in explanation["features"]) + explanation["rest"]
         assert abs(total - passage["scores"][passage["label"]]) < 1e-9
     shares = document["summary"]["labels"]
