@@ -2,6 +2,7 @@
 
     python data/scripts/make_coding_sheets.py sheets OUTDIR   # writes B.tsv, C.tsv (unit, text) and data/coding/keys.csv
     python data/scripts/make_coding_sheets.py collect          # data/coding/returned/{B,C}*_labels.tsv -> data/annotated/coder_{b,c}.csv
+    python data/scripts/make_coding_sheets.py revisions OLD_CODER_A.CSV DATE   # passages revised since OLD_CODER_A.CSV
 
 A passage revised after it was coded is listed in data/coding/revisions.csv with the unit it had: that
 unit's labels (of the old text) stay in the returned files but are no longer collected, and the next
@@ -99,8 +100,37 @@ def collect() -> None:
         print(f"coder {coder.upper()}: {len(out)} passages", file=sys.stderr)
 
 
+def revisions(before: Path, date: str) -> None:
+    """Record in data/coding/revisions.csv the passages whose text differs between ``before`` (a
+    coder_a.csv made before a revision) and data/annotated/coder_a.csv, with the units they had."""
+    with open(before, encoding="utf-8", newline="") as handle:
+        old = {(r["doc_id"], r["passage_id"]): r["text"] for r in csv.DictReader(handle)}
+    with open(DATA / "coding" / "keys.csv", encoding="utf-8", newline="") as handle:
+        units = {}
+        for row in csv.DictReader(handle):
+            units.setdefault((row["doc_id"], row["passage_id"]), []).append(row["unit"])
+    path = DATA / "coding" / "revisions.csv"
+    rows = list(csv.DictReader(open(path, encoding="utf-8", newline=""))) if path.exists() else []
+    stale = {row["superseded_unit"] for row in rows}
+    added = 0
+    for row in passages():
+        key = (row["doc_id"], row["passage_id"])
+        if key in old and old[key] != row["text"]:
+            for unit in units.get(key, []):
+                if unit not in stale:
+                    rows.append({"doc_id": key[0], "passage_id": key[1], "superseded_unit": unit, "revised": date})
+                    added += 1
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["doc_id", "passage_id", "superseded_unit", "revised"])
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{added} units superseded by revised passages", file=sys.stderr)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["sheets"]:
+    if sys.argv[1:2] == ["revisions"]:
+        revisions(Path(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1:2] == ["sheets"]:
         sheets(Path(sys.argv[2]))
     elif sys.argv[1:2] == ["collect"]:
         collect()
