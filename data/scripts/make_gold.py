@@ -50,6 +50,9 @@ def main() -> None:
         if key in ADJUDICATED:
             label, note = ADJUDICATED[key]
             note = f"arbitrage ({', '.join(f'{c} {l}' for c, l in sorted(given.items()))}) : {note}"
+        elif len(given) == 1:  # a revised passage whose blind coding is still to come
+            label = next(iter(given.values()))
+            note = f"{next(iter(given))} seul : passage révisé, codage à l'aveugle à venir"
         elif len(set(given.values())) == 1:
             label = next(iter(given.values()))
             note = f"accord {', '.join(sorted(given))}"
