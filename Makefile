@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench train clean chromium
+.PHONY: install demo test fuzz bench train clean chromium
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
 			|| echo "chromium could not be installed: the browser test will be skipped"; \
 	else echo "chromium is not installed and cannot be installed here: the browser test will be skipped"; fi
+
+# Long random fuzzing, outside the suite: new random examples on every run, fifty times as many.
+fuzz: install
+	ETHOS_HYPOTHESIS_PROFILE=fuzz ETHOS_FUZZ_SCALE=50 $(BIN)/python -m pytest -q tests/test_hostile.py tests/test_agreement.py
 
 bench: install
 	$(BIN)/python bench/run.py

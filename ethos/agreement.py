@@ -95,11 +95,22 @@ def alpha_per_label(counts: np.ndarray) -> list[float | None]:
 
 
 def bootstrap_alpha(counts: np.ndarray, resamples: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float] | None:
-    """Percentile interval for alpha from resampling units with replacement (seeded)."""
+    """Percentile interval for alpha from resampling units with replacement (seeded). Resamples in
+    which alpha is undefined (a single label drawn) are left out: :func:`bootstrap_undefined` counts them."""
+    interval, _ = _bootstrap_alpha(counts, resamples, seed, level)
+    return interval
+
+
+def bootstrap_undefined(counts: np.ndarray, resamples: int = 1000, seed: int = 0) -> int:
+    """How many of :func:`bootstrap_alpha`'s resamples had no alpha (no variation) and were left out."""
+    return _bootstrap_alpha(counts, resamples, seed)[1]
+
+
+def _bootstrap_alpha(counts: np.ndarray, resamples: int, seed: int, level: float = 0.95) -> tuple[tuple[float, float] | None, int]:
     contributions = _unit_coincidences(counts)
     units = len(contributions)
     if units < 2:
-        return None
+        return None, 0
     k = counts.shape[1]
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(units, np.full(units, 1 / units), size=resamples).astype(np.float64)
@@ -109,12 +120,13 @@ def bootstrap_alpha(counts: np.ndarray, resamples: int = 1000, seed: int = 0, le
     observed = o.sum(axis=(1, 2)) - np.trace(o, axis1=1, axis2=2)
     expected = (n ** 2 - (n_c ** 2).sum(axis=1)) / (n - 1)
     valid = expected > 0
+    undefined = int(resamples - valid.sum())
     if not valid.any():
-        return None
+        return None, undefined
     alphas = 1 - observed[valid] / expected[valid]
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(alphas, [tail, 100 - tail])
-    return float(low), float(high)
+    return (float(low), float(high)), undefined
 
 
 # --- kappas and AC1 -------------------------------------------------------------------------------
@@ -167,8 +179,15 @@ def fleiss_kappa(counts: np.ndarray) -> float | None:
     return float((p_bar - p_e) / (1 - p_e))
 
 
+#: Which categories AC1's chance agreement counts, said in every report.
+GWET_CONVENTION = ("q = {q}, the labels of the codebook, used or not, as in Gwet (2014), Handbook of Inter-Rater Reliability, "
+                   "4th ed., ch. 2: q is the number of categories the coders may choose from, so a label nobody used lowers "
+                   "chance agreement and raises AC1 a little (irrCAC's default counts only the labels used)")
+
+
 def gwet_ac1(counts: np.ndarray) -> float | None:
-    """Gwet's AC1 for any number of coders with missing data (Gwet 2014, ch. 2)."""
+    """Gwet's AC1 for any number of coders with missing data (Gwet 2014, ch. 2), with ``q`` the
+    number of columns of ``counts``: the codebook's labels (see :data:`GWET_CONVENTION`)."""
     q = counts.shape[1]
     m = counts.sum(axis=1)
     rated = m >= 1
@@ -208,9 +227,13 @@ def agreement_report(data: Reliability, *, gold: np.ndarray | None = None, resam
     if alpha is None and coded_twice:
         notes.append("Krippendorff's alpha is undefined: every value is the same label (no variation)")
     report["krippendorff_alpha"] = alpha
-    interval = bootstrap_alpha(counts, resamples, seed) if alpha is not None else None
+    interval, undefined = _bootstrap_alpha(counts, resamples, seed) if alpha is not None else (None, 0)
     report["krippendorff_alpha_ci95"] = list(interval) if interval else None
-    report["bootstrap"] = {"resamples": resamples, "seed": seed, "method": "units resampled with replacement, percentile interval"}
+    report["bootstrap"] = {"resamples": resamples, "seed": seed, "method": "units resampled with replacement, percentile interval",
+                           "resamples_without_alpha": undefined}
+    if undefined:
+        notes.append(f"{undefined} of {resamples} bootstrap resamples drew a single label, where alpha is undefined: "
+                     f"the interval is taken over the other {resamples - undefined}")
 
     complete = (data.codes != MISSING).all(axis=1)
     report["fleiss_units"] = int(complete.sum())
@@ -218,6 +241,7 @@ def agreement_report(data: Reliability, *, gold: np.ndarray | None = None, resam
     if report["fleiss_kappa"] is None and len(data.coders) >= 2:
         notes.append("Fleiss' kappa is undefined: no unit coded by every coder, or no variation among them" if complete.any() else "Fleiss' kappa is undefined: no unit is coded by every coder")
     report["gwet_ac1"] = gwet_ac1(counts) if len(data.coders) >= 2 else None
+    report["gwet_ac1_definition"] = GWET_CONVENTION.format(q=k)
 
     report["cohen_kappa"] = []
     report["confusion"] = []

@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .cleaning import clean
+from .annotations import is_scratch_file
 from .errors import InputError
 
 FLIP = "flip"
@@ -58,7 +59,7 @@ def check_files(paths: Sequence[Path]) -> list[Path]:
     files = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CHECK_SUFFIXES and not p.name.startswith("."))
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in CHECK_SUFFIXES and not is_scratch_file(p))
             if not found:
                 raise InputError(f"{path}: no check tables in this folder (.jsonl or .csv)")
             files.extend(found)

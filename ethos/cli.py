@@ -466,7 +466,7 @@ def write_agreement_table(handle: IO[str], report: dict) -> None:
     out(f"Krippendorff's alpha (nominal)  {_figure(report['krippendorff_alpha'])}{ci}")
     out(f"Percent agreement               {_figure(report['percent_agreement'])}  (pairs of coders agreeing, per unit)")
     out(f"Fleiss' kappa                   {_figure(report['fleiss_kappa'])}  ({report['fleiss_units']} units coded by every coder)")
-    out(f"Gwet's AC1                      {_figure(report['gwet_ac1'])}")
+    out(f"Gwet's AC1                      {_figure(report['gwet_ac1'])}  (q = {len(report['labels'])}, every label of the codebook)")
     out()
     out("Cohen's kappa by pair of coders:")
     for pair in report["cohen_kappa"]:
@@ -503,11 +503,16 @@ def write_agreement_table(handle: IO[str], report: dict) -> None:
 # --- the model ------------------------------------------------------------------------------------
 
 def default_model_dir() -> Path:
-    """`models/default` under the current folder when there is one, else the shipped model."""
+    """`models/default` under the current folder when there is one, else the shipped model: inside the
+    installed package (``ethos/shipped_model``), or ``models/default`` of the checkout ethos runs from."""
     local = Path("models") / "default"
     if (local / "manifest.json").exists():
         return local
-    return Path(__file__).resolve().parent.parent / "models" / "default"
+    package = Path(__file__).resolve().parent
+    installed = package / "shipped_model"
+    if (installed / "manifest.json").exists():
+        return installed
+    return package.parent / "models" / "default"
 
 
 def model_option(function: Callable) -> Callable:
@@ -548,7 +553,7 @@ def read_training_data(data_paths, codebook, quiet: bool, metadata: Path | None 
     from .model import name_tokens, training_data
 
     names = name_tokens(metadata) if metadata is not None else None
-    book = load_codebook(codebook)
+    book = load_codebook(codebook, require_core=for_training)
     data = training_data(list(data_paths) or [Path("data") / "annotated"], book.names, names, for_training=for_training, aliases=book.aliases)
     if metadata is not None:
         from .model import layer_map
@@ -773,7 +778,7 @@ def evaluate(data_paths, model_dir, n_splits, fmt, no_learning_curve, plots_dir,
     and F1, the confusion matrix, Cohen's kappa against the coders' labels, each fold's figures and a
     learning curve (F1 as the number of training interviews grows: still rising means more coding
     would help). The configuration is the one recorded in MODEL's manifest (nothing is loaded from
-    its model.joblib).
+    its data files).
 
     \b
     Examples:
@@ -983,7 +988,7 @@ def html_report(model, documents: list[dict], inputs, *, show_names: bool = Fals
 
     passages = inputs.passages
     tokens = dict(zip(((p.doc_id, p.passage_id) for p in passages), session_lemmas([p.clean for p in passages])))
-    names = None if show_names else report_name_patterns(documents, passages, tokens, inputs.documents)
+    names = None if show_names else report_name_patterns(documents, passages, tokens, inputs.documents, model.known_words())
     info = {"labels": model.labels, "created": model.manifest.get("created"), "evaluation": model.manifest.get("evaluation"),
             "candidate": (model.manifest.get("model") or {}).get("candidate")}
     text_step = model.pipeline.named_steps["features"].transformer_list[0][1].named_steps["text"]
@@ -1160,7 +1165,7 @@ def profile(paths, label_source, model_dir, metadata, resamples, seed, fmt, plot
 
         data = read_training_data(paths, codebook, quiet, for_training=False)
         speech = [i for i, layer in enumerate(data.layers) if layer != CONTRAST_LAYER]  # edited copies are nobody's speech
-        doc_ids, labels, label_order = [data.groups[i] for i in speech], [data.labels[i] for i in speech], load_codebook(codebook).names
+        doc_ids, labels, label_order = [data.groups[i] for i in speech], [data.labels[i] for i in speech], load_codebook(codebook, require_core=True).names
         source["paths"] = source["paths"] or [str(Path("data") / "annotated")]
     else:
         model_dir = model_dir or default_model_dir()

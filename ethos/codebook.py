@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +42,16 @@ class Codebook:
         return {fold(label.title_fr): label.name for label in self.labels if label.title_fr}
 
 
-def load_codebook(path: Path | None = None) -> Codebook:
-    """The codebook at ``path``; without one, ``data/codebook.toml`` when it exists, else the three core labels."""
+#: A colour a report may put in a style attribute: ``#rgb`` or ``#rrggbb``, nothing else.
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+
+
+def load_codebook(path: Path | None = None, *, require_core: bool = False) -> Codebook:
+    """The codebook at ``path``; without one, ``data/codebook.toml`` when it exists, else the three core labels.
+
+    Any labels will do for coding and agreement; ``require_core`` (training, the ethos profile) also
+    needs ``manager``, ``artisan`` and ``other``. Colours must be ``#rgb`` or ``#rrggbb``: they go
+    into reports."""
     if path is None:
         if not DEFAULT_PATH.is_file():
             return Codebook()
@@ -58,7 +67,12 @@ def load_codebook(path: Path | None = None) -> Codebook:
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("name") for e in entries):
         raise EthosError(f"{path}: the codebook needs [[labels]] tables, each with a name")
     labels = tuple(Label(str(e["name"]).strip().lower(), str(e.get("title_fr", e["name"])), str(e.get("colour", "#777777")), str(e.get("definition", ""))) for e in entries)
+    for label in labels:
+        if not _COLOUR.fullmatch(label.colour):
+            raise EthosError(f"{path}: the colour of '{label.name}' must be written #rgb or #rrggbb (found {label.colour[:40]!r})")
+    if len({label.name for label in labels}) < len(labels):
+        raise EthosError(f"{path}: a label is named twice")
     missing = [name for name in CORE_LABELS if name not in {label.name for label in labels}]
-    if missing:
-        raise EthosError(f"{path}: the codebook must keep the labels {', '.join(CORE_LABELS)} (missing: {', '.join(missing)})")
+    if missing and require_core:
+        raise EthosError(f"{path}: training and the ethos profile need the labels {', '.join(CORE_LABELS)} in the codebook (missing: {', '.join(missing)})")
     return Codebook(labels, str(path))

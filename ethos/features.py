@@ -96,6 +96,24 @@ def feature_lemma(token: Token) -> str:
     return _feature(token.text, token.lemma)
 
 
+def name_like_lemmas(passages: Sequence[Sequence[Token]]) -> set[str]:
+    """Lemmas that the training passages only ever write with a capital (acronyms aside): names.
+
+    :func:`kept_tokens` keeps a capitalised word at the start of a sentence, where every word has a
+    capital; a first name that only ever opens sentences (« Karima m'a dit… ») would get in that way.
+    A word that also appears in lower case somewhere is a common word and stays. Steps drop these
+    lemmas when they learn their vocabulary; the list itself is not kept (it is a list of names)."""
+    capitalised: set[str] = set()
+    lower: set[str] = set()
+    for tokens in passages:
+        for token in tokens:
+            text = token.text
+            if not text[:1].isalpha() or is_acronym(text):
+                continue
+            (capitalised if text[:1].isupper() else lower).add(_feature(text, token.lemma))
+    return capitalised - lower
+
+
 class Lemmatizer(BaseEstimator, TransformerMixin):
     """Clean texts to their spaCy tokens, through the lemma cache of the current lemma session."""
 
@@ -118,6 +136,16 @@ class LemmaText(BaseEstimator, TransformerMixin):
         self.grammar_lemmas_ = sorted({feature_lemma(t) for tokens in passages for t in kept_tokens(tokens)
                                        if t.is_stop and t.pos in GRAMMAR_POS})
         return self
+
+    def fit_transform(self, passages, labels=None) -> list[str]:
+        """As ``fit`` then ``transform``, without the lemmas of names (see :func:`name_like_lemmas`), so
+        that the vectoriser fitted next never counts them; unknown to it, they weigh nothing later."""
+        passages = list(passages)
+        names = name_like_lemmas(passages)
+        texts = self.fit(passages).transform(passages)
+        if not names:
+            return texts
+        return [" ".join(word for word in text.split(" ") if word not in names) for text in texts]
 
     def transform(self, passages) -> list[str]:
         session = current_session()

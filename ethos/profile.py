@@ -25,6 +25,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .annotations import is_scratch_file
 from .errors import EthosError, InputError
 from .readers import TRANSCRIPT_SUFFIXES
 from .tables import TABLE_SUFFIXES, read_rows, require_columns
@@ -79,7 +80,7 @@ def are_annotation_files(paths: Sequence[Path]) -> bool:
     columns) or a folder of them and no transcripts; False when any is something to score."""
     for path in map(Path, paths):
         if path.is_dir():
-            files = [p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")]
+            files = [p for p in path.rglob("*") if p.is_file() and not is_scratch_file(p)]
             if any(p.suffix.lower() in TRANSCRIPT_SUFFIXES for p in files):
                 return False
             tables = [p for p in files if p.suffix.lower() in TABLE_SUFFIXES]

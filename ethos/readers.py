@@ -211,6 +211,10 @@ def _parse_xml(data: bytes, path: Path):
         raise InputError(f"{path}: the XML declares entities or a DTD, which ethos refuses to expand") from None
     except SafeET.ParseError as error:
         raise InputError(f"{path}: malformed XML ({error})") from None
+    except (LookupError, ValueError, UnicodeError) as error:  # an encoding declared that Python lacks or expat refuses
+        declared = re.match(rb"\s*<\?xml[^>]*encoding=[\"']([^\"']{0,40})", bytes(data[:200]))
+        named = f" '{declared.group(1).decode('ascii', 'replace')}'" if declared else ""
+        raise InputError(f"{path}: the XML declares an encoding{named} that cannot be read ({error}); save it again as UTF-8") from None
 
 
 def _docx_paragraph(paragraph) -> str:

@@ -94,7 +94,7 @@ def segment(document: Document, options: SegmentOptions = SegmentOptions()) -> t
         if label in excluded or (kept and label not in kept):
             continue
         stats.interviewee_turns += 1
-        pieces = list(split_turn(document.raw, turn, options.max_words))
+        pieces = list(split_turn(document.raw, turn, options.max_words, options.min_words))
         words = sum(count_words(c) for _, _, c in pieces)
         stats.interviewee_words += words
         if words < options.min_words:
@@ -110,8 +110,10 @@ def segment(document: Document, options: SegmentOptions = SegmentOptions()) -> t
     return passages, stats
 
 
-def split_turn(raw: str, turn: Turn, max_words: int = MAX_WORDS) -> Iterable[tuple[int, int, str]]:
-    """Cut one turn into ``(start, end, clean)`` pieces of at most about ``max_words`` words."""
+def split_turn(raw: str, turn: Turn, max_words: int = MAX_WORDS, min_words: int = MIN_WORDS) -> Iterable[tuple[int, int, str]]:
+    """Cut one turn into ``(start, end, clean)`` pieces of at most about ``max_words`` words. A piece
+    shorter than ``min_words`` is joined to its shorter neighbour: a turn that short would be dropped,
+    so a piece that short is no passage either."""
     units = _units(raw, turn.start, turn.end, _SENTENCE_END)
     refined: list[tuple[int, int, int]] = []
     cleaned: dict[tuple[int, int], str] = {}  # a one-sentence passage is not cleaned twice
@@ -139,8 +141,16 @@ def split_turn(raw: str, turn: Turn, max_words: int = MAX_WORDS) -> Iterable[tup
             size = 0
         groups[-1].append(unit)
         size += unit[2]
-    if len(groups) > 1 and sum(w for *_, w in groups[-1]) < MIN_WORDS:
-        groups[-2].extend(groups.pop())
+    size_of = lambda group: sum(w for *_, w in group)  # noqa: E731
+    while len(groups) > 1:
+        short = [i for i, group in enumerate(groups) if size_of(group) < min_words]
+        if not short:
+            break
+        i = short[0]
+        if i == 0 or (i + 1 < len(groups) and size_of(groups[i + 1]) < size_of(groups[i - 1])):
+            groups[i].extend(groups.pop(i + 1))
+        else:
+            groups[i - 1].extend(groups.pop(i))
     for group in groups:
         yield _join(raw, group, cleaned)
 

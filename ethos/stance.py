@@ -357,10 +357,14 @@ class StanceFeatures(BaseEstimator, TransformerMixin):
         return Counter({name: n for name, n in marks.items() if marked_word(name) is None})
 
     def fit(self, passages, labels=None):
+        from .features import name_like_lemmas
+
+        passages = list(passages)
         document_frequency: Counter = Counter()
         for tokens in passages:
             document_frequency.update(self._kept(tokens).keys())
-        names = sorted(name for name, df in document_frequency.items() if df >= self.min_df)
+        people = name_like_lemmas(passages)  # « conclusion: karima » is no stance
+        names = sorted(name for name, df in document_frequency.items() if df >= self.min_df and marked_word(name) not in people)
         self.vocabulary_ = {name: j for j, name in enumerate(names)}
         return self
 

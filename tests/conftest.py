@@ -7,6 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from hypothesis import settings
+
+# Property tests are derandomised by default: a run on a fresh clone passes or fails the same way every
+# time (the examples follow from each test's name). `make fuzz` draws new random examples, many more.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("ETHOS_HYPOTHESIS_PROFILE", "ci"))
+#: How many times more examples each property test draws (`make fuzz` sets ETHOS_FUZZ_SCALE).
+FUZZ_SCALE = max(1, int(os.environ.get("ETHOS_FUZZ_SCALE", "1") or 1))
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 CORPORA = SHARED / "corpora"

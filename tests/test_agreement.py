@@ -14,7 +14,7 @@ from ethos.agreement import (
     gwet_ac1, krippendorff_alpha, percent_agreement, value_counts,
 )
 
-from conftest import ROOT
+from conftest import FUZZ_SCALE, ROOT
 
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", section C: 4 coders, 12 units,
 # missing data; nominal alpha = 0.743.
@@ -114,7 +114,7 @@ def random_codes(draw_seed: int, units: int, coders: int, labels: int, missing: 
     return codes
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40 * FUZZ_SCALE, deadline=None)
 @given(seed=st.integers(0, 10_000), units=st.integers(5, 80), coders=st.integers(2, 5), labels=st.integers(2, 4), missing=st.floats(0, 0.4))
 def test_alpha_matches_the_krippendorff_package(seed, units, coders, labels, missing):
     krippendorff = pytest.importorskip("krippendorff")
@@ -131,7 +131,7 @@ def test_alpha_matches_the_krippendorff_package(seed, units, coders, labels, mis
     assert ours == pytest.approx(theirs, abs=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40 * FUZZ_SCALE, deadline=None)
 @given(seed=st.integers(0, 10_000), units=st.integers(2, 80), labels=st.integers(2, 4), missing=st.floats(0, 0.4))
 def test_cohen_matches_scikit_learn(seed, units, labels, missing):
     codes = random_codes(seed, units, 2, labels, missing)
@@ -142,7 +142,7 @@ def test_cohen_matches_scikit_learn(seed, units, labels, missing):
         assert kappa == pytest.approx(cohen_kappa_score(codes[both, 0], codes[both, 1]), abs=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40 * FUZZ_SCALE, deadline=None)
 @given(seed=st.integers(0, 10_000), units=st.integers(2, 60), coders=st.integers(2, 6), labels=st.integers(2, 4))
 def test_fleiss_matches_statsmodels(seed, units, coders, labels):
     inter_rater = pytest.importorskip("statsmodels.stats.inter_rater")
@@ -152,7 +152,7 @@ def test_fleiss_matches_statsmodels(seed, units, coders, labels):
         assert ours == pytest.approx(inter_rater.fleiss_kappa(counts, method="fleiss"), abs=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60 * FUZZ_SCALE, deadline=None)
 @given(seed=st.integers(0, 10_000), units=st.integers(2, 60), coders=st.integers(2, 6), labels=st.integers(2, 5), missing=st.floats(0, 0.6))
 def test_gwet_ac1_matches_the_irrcac_package(seed, units, coders, labels, missing):
     # irrCAC (Python port of Gwet's R package) implements Gwet 2014's multi-rater formula with
@@ -241,3 +241,26 @@ def test_agreement_on_one_layer_of_the_corpus(tmp_path):
     result = CliRunner().invoke(main, ["agreement", str(annotated), "--layer", "nope", "--metadata", str(metadata)])
     assert result.exit_code == 1
     assert result.stderr == "Error: no coded passage of layer nope (layers known: base, hard)\n"
+
+
+def test_resamples_without_alpha_are_counted_and_said():
+    """Issue 13: resamples where alpha is undefined were dropped silently."""
+    from ethos.agreement import bootstrap_undefined
+
+    # three units of one label and one unit of disagreement: many resamples draw no variation at all
+    data = Reliability.from_labels([["manager", "manager"], ["manager", "manager"], ["manager", "manager"], ["manager", "other"]],
+                                   ["A", "B"], ["manager", "artisan", "other"])
+    report = agreement_report(data, resamples=1000, seed=3)
+    undefined = report["bootstrap"]["resamples_without_alpha"]
+    assert undefined == bootstrap_undefined(data.counts(), 1000, 3) and 100 < undefined < 1000
+    assert any(f"{undefined} of 1000 bootstrap resamples" in note for note in report["notes"])
+
+
+def test_ac1_says_which_categories_it_counts():
+    data = Reliability.from_labels([["manager", "manager"], ["artisan", "manager"], ["other", "other"]], ["A", "B"],
+                                   ["manager", "artisan", "other", "militant"])
+    report = agreement_report(data, resamples=100)
+    assert report["gwet_ac1_definition"].startswith("q = 4, the labels of the codebook") and "Gwet (2014)" in report["gwet_ac1_definition"]
+    fewer = agreement_report(Reliability.from_labels([["manager", "manager"], ["artisan", "manager"], ["other", "other"]], ["A", "B"],
+                                                     ["manager", "artisan", "other"]), resamples=100)
+    assert report["gwet_ac1"] > fewer["gwet_ac1"]  # an unused label lowers chance agreement: the documented convention

@@ -37,7 +37,7 @@ def test_retraining_archives_and_compares(trained_model, small_annotations, tmp_
     assert "  new: ent40/p900\n" in result.stdout
     assert "macro_f1" in result.stdout and "->" in result.stdout
     archived = list((tmp_path / "models" / "archive").iterdir())
-    assert len(archived) == 1 and (archived[0] / "model.joblib").read_bytes() == (trained_model / "model.joblib").read_bytes()
+    assert len(archived) == 1 and all((archived[0] / name).read_bytes() == (trained_model / name).read_bytes() for name in ("model.json", "model.npz"))
 
 
 def test_a_quick_refit_of_the_same_data_keeps_no_duplicate(trained_model, small_annotations, tmp_path):
@@ -47,7 +47,7 @@ def test_a_quick_refit_of_the_same_data_keeps_no_duplicate(trained_model, small_
     assert result.exit_code == 0, result.output
     assert "0 new passages" in result.stdout and "the previous one is in" not in result.stdout
     assert not (tmp_path / "models" / "archive").exists()
-    assert (folder / "model.joblib").read_bytes() == (trained_model / "model.joblib").read_bytes()
+    assert all((folder / name).read_bytes() == (trained_model / name).read_bytes() for name in ("model.json", "model.npz"))
 
 
 def test_train_refuses_bad_annotations_and_writes_nothing(tmp_path):
@@ -140,7 +140,7 @@ def test_score_reads_passage_tables_and_neutralises_formulas(trained_model, tmp_
 def test_score_refuses_a_tampered_model_in_one_line(trained_model, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(trained_model, copy)
-    (copy / "model.joblib").write_bytes(b"not the model")
+    (copy / "model.npz").write_bytes(b"not the model")
     result = run("score", EXAMPLE, "--model", copy)
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
     assert "does not match the SHA-256 in its manifest" in result.stderr and "Traceback" not in result.output

@@ -25,33 +25,61 @@ def model_copy(trained_model, tmp_path):
 
 
 def test_a_second_training_is_refused_while_one_runs(model_copy, small_annotations):
-    before = file_sha256(model_copy / "model.joblib")
+    before = file_sha256(model_copy / "model.npz")
     with TrainingLock(model_copy):
         result = CliRunner().invoke(main, ["train", "--data", str(small_annotations), "--model-dir", str(model_copy), "--quick", "-q"])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: another `ethos train` is writing {model_copy}; wait until it has finished"
-    assert file_sha256(model_copy / "model.joblib") == before
+    assert file_sha256(model_copy / "model.npz") == before
     with TrainingLock(model_copy):  # released when the first one ends
         pass
 
 
 def test_a_swap_interrupted_between_its_two_renames_is_rolled_back(model_copy):
-    before = file_sha256(model_copy / "model.joblib")
+    before = file_sha256(model_copy / "model.npz")
     archived = model_copy.parent / "archive" / "default-old"
     archived.parent.mkdir()
     staging = model_copy.parent / ".default-half"
     staging.mkdir()
-    (staging / "model.joblib").write_bytes(b"half a model")
+    (staging / "model.npz").write_bytes(b"half a model")
     (model_copy.parent / ".default.swap.json").write_text(json.dumps({"archived": str(archived), "staging": str(staging)}))
     model_copy.rename(archived)  # the process died here, before moving the new model in
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = load_model(model_copy)
-    assert model.manifest["sha256"] == before == file_sha256(model_copy / "model.joblib")
+    assert model.manifest["files"]["model.npz"] == before == file_sha256(model_copy / "model.npz")
     assert "previous model was put back" in str(caught[0].message)
     assert not staging.exists() and not (model_copy.parent / ".default.swap.json").exists()
     recover_interrupted_save(model_copy)  # nothing left to do
-    assert file_sha256(model_copy / "model.joblib") == before
+    assert file_sha256(model_copy / "model.npz") == before
+
+
+def test_a_read_during_a_live_swap_waits_and_never_removes_the_model(model_copy):
+    """Issue 13: a `score` that read the manifest between the journal and the renames of a live training
+    ran the recovery without the lock, deleted the staging folder, and the model was gone."""
+    import threading
+
+    from ethos.model import read_manifest
+
+    before = file_sha256(model_copy / "model.npz")
+    archived = model_copy.parent / "archive" / "default-old"
+    archived.parent.mkdir()
+    staging = model_copy.parent / ".default-new"
+    journal = model_copy.parent / ".default.swap.json"
+    seen = {}
+    with TrainingLock(model_copy):  # the training is alive, and has written its new model beside the old
+        shutil.copytree(model_copy, staging)
+        journal.write_text(json.dumps({"archived": str(archived), "staging": str(staging)}))
+        model_copy.rename(archived)  # first rename done; a reader comes in now
+        reader = threading.Thread(target=lambda: seen.update(manifest=read_manifest(model_copy)))
+        reader.start()
+        time.sleep(0.3)
+        assert reader.is_alive() and staging.is_dir() and journal.exists()  # it waits, and touches nothing
+        staging.rename(model_copy)  # the training finishes its swap
+        journal.unlink()
+        reader.join(timeout=10)
+    assert seen["manifest"]["files"]["model.npz"] == before
+    assert archived.is_dir() and load_model(model_copy).labels == ["manager", "artisan", "other"]
 
 
 def test_killing_a_training_at_random_moments_always_leaves_a_loadable_model(model_copy, small_annotations):
@@ -60,7 +88,7 @@ def test_killing_a_training_at_random_moments_always_leaves_a_loadable_model(mod
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=os.environ.copy(), timeout=300)  # warms the cache; a full run
     full = time.perf_counter() - started
-    shas = {file_sha256(model_copy / "model.joblib")}
+    shas = {load_model(model_copy).manifest["sha256"]}
     rng = random.Random(7)
     for delay in sorted(rng.uniform(0.2, full * 1.05) for _ in range(5)):
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
@@ -68,7 +96,7 @@ def test_killing_a_training_at_random_moments_always_leaves_a_loadable_model(mod
         process.send_signal(signal.SIGKILL)
         process.wait()
         model = load_model(model_copy)  # recovers an interrupted swap if there is one
-        assert model.manifest["sha256"] == file_sha256(model_copy / "model.joblib")
+        assert model.manifest["files"]["model.npz"] == file_sha256(model_copy / "model.npz")
         assert model.labels == ["manager", "artisan", "other"]
         shas.add(model.manifest["sha256"])
         with TrainingLock(model_copy):  # the killed process's lock died with it; leftovers are swept

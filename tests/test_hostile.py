@@ -37,11 +37,11 @@ from ethos.readers import MAX_XML_BYTES, read_transcript
 from ethos.segment import segment
 from ethos.tables import neutralise, read_rows, restore, write_csv
 
-from conftest import ROOT
+from conftest import FUZZ_SCALE, ROOT
 from test_network import block_network
 
 EXAMPLE = ROOT / "data" / "examples" / "exemple01.txt"
-FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(max_examples=80 * FUZZ_SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 @pytest.fixture(scope="module")
@@ -552,7 +552,7 @@ def test_no_source_path_reads_outside_the_archive(workdir, scheme, segments, sep
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150 * FUZZ_SCALE, deadline=None)
 @given(st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00") | st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'"]),
                         max_size=12), min_size=1, max_size=5))
 def test_any_text_written_to_csv_reads_back_exactly(workdir, texts):
@@ -717,3 +717,34 @@ def test_an_existing_file_is_replaced_only_with_force(command, small_annotations
     forced = run(*args, "--force")
     assert forced.exit_code == 0, forced.output
     assert target.read_bytes() not in (b"", b"keep me")
+
+
+# The fuzzer found this one on a fresh clone (issue 13): an XML declaration naming an encoding that does
+# not exist ended in a LookupError traceback. Every XML reader now says so in one line.
+UNKNOWN_ENCODING = '<?xml version="1.0" encoding="U0TF-8"?>'
+
+
+@pytest.mark.parametrize("declaration", [UNKNOWN_ENCODING, '<?xml version="1.0" encoding="rot13"?>', '<?xml version="1.0" encoding="utf-7"?>',
+                                         '<?xml version="1.0" encoding="UTF-16"?>'])
+@pytest.mark.parametrize("suffix", [".trs", ".docx", ".odt", ".qdpx"])
+def test_an_xml_declaration_with_an_encoding_that_cannot_be_read_is_refused_in_one_line(tmp_path, declaration, suffix):
+    if suffix == ".trs":
+        path = tmp_path / "ent.trs"
+        path.write_text(f'{declaration}<Trans><Speakers><Speaker id="spk1" name="Enquêtrice"/></Speakers></Trans>', encoding="utf-8")
+        read = read_transcript
+    else:
+        part, root = {".docx": ("word/document.xml", DOCX_ROOT), ".odt": ("content.xml", ODT_ROOT), ".qdpx": ("project.qde", QDE_ROOT)}[suffix]
+        path = tmp_path / f"ent{suffix}"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(part, declaration + root)
+        read = read_project if suffix == ".qdpx" else read_transcript
+    with pytest.raises(EthosError) as caught:
+        read(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message
+    assert "encoding" in message
+
+
+DOCX_ROOT = '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body/></w:document>'
+ODT_ROOT = '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>'
+QDE_ROOT = f'<Project xmlns="{NAMESPACE}" name="p"/>'

@@ -1,12 +1,14 @@
 import json
 import re
 
-import joblib
 import numpy as np
 import pytest
 import sklearn
 
+from click.testing import CliRunner
+
 from ethos import model as model_module
+from ethos.cli import main
 from ethos.annotations import read_codings
 from ethos.errors import AnnotationError, ModelError
 from ethos.explain import explain, top_features
@@ -17,6 +19,8 @@ from ethos.model import (
 from ethos.nlp import lemma_session
 
 from conftest import ROOT, SMALL_DOCS
+
+EXAMPLE = ROOT / "data" / "examples" / "exemple01.txt"
 
 HEADER = "doc_id,passage_id,text,label,coder\n"
 
@@ -200,8 +204,9 @@ def test_the_model_carries_no_name(small_training, tmp_path):
     save_model(small_training.model, build_manifest(small_training), tmp_path / "m")
     manifest_text = (tmp_path / "m" / "manifest.json").read_text(encoding="utf-8")
     assert not any(re.search(rf"\b{re.escape(s)}\b", manifest_text) for s in surnames)
-    tfidf = joblib.load(tmp_path / "m" / "model.joblib")["pipeline"].named_steps["features"].transformer_list[0][1].named_steps["tfidf"]
-    assert len(tfidf.vocabulary_) > 100 and not hasattr(tfidf, "stop_words_")  # the dropped rare terms are not kept
+    description = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    assert len(description["ngrams"]["vocabulary"]) > 100 and "stop_words_" not in description["ngrams"]  # the dropped rare terms are not kept
+    assert not any(re.search(rf"\b{re.escape(s)}\b", (tmp_path / "m" / "model.json").read_text(encoding="utf-8")) for s in surnames)
 
 
 def test_save_writes_manifest_and_archives_the_previous_model(small_training, tmp_path):
@@ -217,7 +222,7 @@ def test_save_writes_manifest_and_archives_the_previous_model(small_training, tm
     archived = save_model(small_training.model, build_manifest(small_training), folder)
     assert archived.parent == tmp_path / "models" / "archive" and archived.name.endswith(first_sha[:8])
     assert json.loads((archived / "manifest.json").read_text())["sha256"] == first_sha
-    assert (folder / "model.joblib").exists()
+    assert (folder / "model.json").exists() and (folder / "model.npz").exists()
     assert [p.name for p in (tmp_path / "models").iterdir() if p.name.startswith(".")] == []  # no staging left behind
     loaded = load_model(folder)
     assert loaded.labels == small_training.model.labels
@@ -231,26 +236,113 @@ def test_a_folder_that_is_not_a_model_is_never_replaced(small_training, tmp_path
     assert (tmp_path / "precious" / "thesis.docx").read_text() == "months of work"
 
 
-def test_tampered_or_foreign_models_are_refused_before_loading(trained_model, tmp_path, monkeypatch):
+def test_tampered_or_foreign_models_are_refused(trained_model, tmp_path):
     import shutil
 
     copy = tmp_path / "copy"
     shutil.copytree(trained_model, copy)
-    with open(copy / "model.joblib", "ab") as handle:
+    with open(copy / "model.npz", "ab") as handle:
         handle.write(b"\0")
-    monkeypatch.setattr(joblib, "load", lambda *a, **k: pytest.fail("joblib.load must not run on a tampered file"))
     with pytest.raises(ModelError, match="does not match the SHA-256"):
         load_model(copy)
-    monkeypatch.undo()
 
-    shutil.copyfile(trained_model / "model.joblib", copy / "model.joblib")
+    shutil.copyfile(trained_model / "model.npz", copy / "model.npz")
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["versions"]["scikit-learn"] = "0.24.2"
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelError, match=re.escape(f"built with scikit-learn 0.24.2, this is {sklearn.__version__}; retrain it with `ethos train")):
-        load_model(copy)
+    with pytest.warns(UserWarning, match=re.escape(f"trained with scikit-learn 0.24.2, this is {sklearn.__version__}")):
+        assert load_model(copy).labels == ["manager", "artisan", "other"]  # data, not a pickle: it still loads
     with pytest.raises(ModelError, match="no such model folder"):
         load_model(tmp_path / "nowhere")
+
+
+def _refit_manifest(folder):
+    """Make the manifest vouch for the folder's current files, as whoever tampers with a model would."""
+    from ethos.model import file_sha256, model_identity
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"] = {name: file_sha256(folder / name) for name in manifest["files"]}
+    manifest["sha256"] = model_identity(manifest["files"])
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+PAYLOAD = "import pathlib; pathlib.Path({!r}).write_text('ran')"
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (PAYLOAD.format(self.marker),))
+
+
+def test_a_pickled_model_is_refused_and_its_payload_never_runs(trained_model, tmp_path):
+    """The attack of issue 13: a model folder whose model file is a pickle with a payload, and whose
+    manifest carries the pickle's right SHA-256 (as an earlier ethos wrote them)."""
+    import pickle
+    import shutil
+
+    from ethos.model import file_sha256
+
+    marker = tmp_path / "payload-ran"
+    copy = tmp_path / "evil"
+    shutil.copytree(trained_model, copy)
+    for name in ("model.json", "model.npz"):
+        (copy / name).unlink()
+    (copy / "model.joblib").write_bytes(pickle.dumps({"pipeline": _Payload(marker)}))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest.update(format=1, sha256=file_sha256(copy / "model.joblib"))
+    manifest.pop("files")
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = CliRunner().invoke(main, ["score", str(EXAMPLE), "--model", str(copy)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "a pickle (model.joblib), which ethos no longer opens" in result.stderr and "ethos train --model-dir" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not marker.exists()
+
+    # the same payload hidden in the arrays of the current format, with a manifest that vouches for it
+    shutil.copytree(trained_model, copy, dirs_exist_ok=True)
+    (copy / "model.joblib").unlink()
+    import zipfile
+
+    with zipfile.ZipFile(copy / "model.npz", "w") as archive, archive.open("coef.npy", "w") as handle:
+        np.lib.format.write_array(handle, np.array([_Payload(marker)], dtype=object), allow_pickle=True)
+    _refit_manifest(copy)
+    with pytest.raises(ModelError, match="not a model's arrays"):
+        load_model(copy)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d["ngrams"]["settings"].update(input="filename"),
+    lambda d: d["ngrams"]["settings"].update(preprocessor="os.system"),
+    lambda d: d["candidate"].update(classifier="os.system"),
+    lambda d: d["ngrams"]["vocabulary"].update({"gestion": 10 ** 9}),
+    lambda d: d["calibrator"].update(temperature=-1),
+    lambda d: d.update(format=99),
+    lambda d: d.pop("classifier"),
+])
+def test_a_model_file_that_says_something_else_is_refused_in_one_line(trained_model, tmp_path, change):
+    import shutil
+
+    copy = tmp_path / "odd"
+    shutil.copytree(trained_model, copy)
+    description = json.loads((copy / "model.json").read_text(encoding="utf-8"))
+    change(description)
+    (copy / "model.json").write_text(json.dumps(description), encoding="utf-8")
+    _refit_manifest(copy)
+    with pytest.raises(ModelError) as caught:
+        load_model(copy)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_saved_model_scores_exactly_as_the_fitted_one(small_training, small_data, tmp_path):
+    save_model(small_training.model, build_manifest(small_training), tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    texts = small_data.texts[:60]
+    assert np.array_equal(loaded.scores(texts), small_training.model.scores(texts))
+    assert np.array_equal(loaded.probabilities(loaded.scores(texts)), small_training.model.probabilities(small_training.model.scores(texts)))
 
 
 def test_retraining_reports_what_changed(small_training, small_data):

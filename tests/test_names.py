@@ -78,3 +78,26 @@ def test_names_are_masked_with_their_capitals_only():
 def test_names_inside_transcription_marks():
     text = "[rire de Julie] on y va (Sylvain tousse) [Rires] [Rires nerveux] (inaudible) [Katie, Youcel] (en aparté à Sofiane)"
     assert marked_names(text) == {"Julie", "Sylvain", "Katie", "Youcel", "Sofiane"}
+
+
+def test_a_name_that_only_opens_sentences_is_found_with_the_models_words():
+    """Issue 13: « Karima » at the start of sentences, tagged as a noun, is a name when neither the
+    transcript writes it in lower case nor the model knows it as a word (the model's own rule)."""
+    spec = ["Karima/NOUN", "m'/PRON*", "appelle/VERB", "./PUNCT", "Concrètement/ADV", ",/PUNCT", "on/PRON*", "y/PRON*", "va/VERB",
+            "./PUNCT", "Tableaux/NOUN", "et/CCONJ*", "tableaux/NOUN", "./PUNCT", "Excusez/VERB", "-moi/PRON*"]
+    known = {"appeler", "concrètement", "aller", "tableau"}
+    assert name_words([tokens(*spec)], known) == {"Karima", "karima"}
+    assert name_words([tokens(*spec)]) == set()  # without a model's words, only the tagger decides at a sentence start
+
+
+def test_the_model_never_learns_a_word_only_written_with_a_capital():
+    from ethos.features import LemmaText, name_like_lemmas
+    from ethos.stance import StanceFeatures
+
+    passages = [tokens("Karima/NOUN", "refuse/VERB", "le/DET*", "tableau/NOUN", "./PUNCT"),
+                tokens("Karima/NOUN", "ne/ADV*", "remplit/VERB", "pas/ADV*", "le/DET*", "tableau/NOUN", "./PUNCT"),
+                tokens("Le/DET*", "tableau/NOUN", ",/PUNCT", "Karima/NOUN", "le/PRON*", "refuse/VERB")]
+    assert name_like_lemmas(passages) == {"karima"}
+    assert all("karima" not in text.split() for text in LemmaText().fit_transform(passages))
+    stance = StanceFeatures(min_df=1).fit(passages)
+    assert not any("karima" in name for name in stance.vocabulary_)

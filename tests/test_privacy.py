@@ -4,7 +4,6 @@ import csv
 import json
 import re
 
-import joblib
 import pytest
 from click.testing import CliRunner
 
@@ -29,9 +28,24 @@ def bundled_model(tmp_path_factory):
 
 
 def vocabulary_words(folder):
-    pipeline = joblib.load(folder / "model.joblib")["pipeline"]
-    vocabulary = pipeline.named_steps["features"].transformer_list[0][1].named_steps["tfidf"].vocabulary_
-    return {word for feature in vocabulary for word in feature.split()}
+    """Every word of the model's features: its lemma n-grams, and the words its stance features mark."""
+    from ethos.stance import marked_word
+
+    description = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    words = {word for feature in description["ngrams"]["vocabulary"] for word in feature.split()}
+    return words | {marked_word(name) for name in (description["stance"] or {}).get("vocabulary", {}) if marked_word(name)}
+
+
+def test_a_name_that_only_ever_opens_sentences_is_no_feature(bundled_model):
+    """Issue 13: « Karima », a first name of two interviews, always at the start of a sentence, got in."""
+    from ethos.features import name_like_lemmas
+
+    texts = [row["text"] for path in sorted((ROOT / "data" / "annotated").glob("*.csv")) for row in csv.DictReader(open(path, encoding="utf-8"))]
+    assert any(re.search(r"(^|[.!?] )Karima\b", t) for t in texts) and not any(re.search(r"\bkarima\b", t) for t in texts)
+    lowered = {w.lower() for w in vocabulary_words(bundled_model)}
+    assert "karima" not in lowered
+    capitalised_only = name_like_lemmas(lemmatize([clean(t) for t in texts], cache=LemmaCache()))
+    assert len(capitalised_only) > 50 and not capitalised_only & lowered
 
 
 def test_no_word_of_a_pseudonym_is_a_feature(bundled_model):

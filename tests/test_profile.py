@@ -297,3 +297,16 @@ def test_a_single_coded_interview_is_profiled(tmp_path):
     empty.write_text("doc_id,passage_id,text,label,coder\nent05,p1,[rires] (.),other,A\n", encoding="utf-8")
     result = run("profile", empty, "--metadata", METADATA, "-q")  # its one passage has no words left after cleaning
     assert result.exit_code == 1 and result.stderr == "Error: the annotation files hold no labelled passage\n"
+
+
+def test_an_excel_owner_file_in_the_annotation_folder_is_passed_over(tmp_path):
+    """Issue 13: Excel leaves « ~$gold.csv » beside a table it has open; profile failed on the folder."""
+    import shutil
+
+    folder = tmp_path / "annotated"
+    shutil.copytree(ANNOTATED, folder)
+    (folder / "~$gold.csv").write_bytes(b"\x0bJean Dupont      \x00\x00\xff")
+    assert are_annotation_files([folder])
+    result = run("profile", folder, "--metadata", METADATA, "--format", "json", "--resamples", 100)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["difference"]

@@ -74,3 +74,18 @@ def test_pseudo_speakers_are_never_passages():
     raw = "Enq: vous êtes d'ici\nMarc: oui depuis toujours dans ce quartier avec mes parents\nComments: bruit de travaux dans la rue pendant longtemps\nEnq: d'accord\nMarc: et mes grands-parents avant eux aussi\nComments: fin de la première cassette audio enregistrée\n"
     passages, _ = segment(document(raw))
     assert [p.speaker for p in passages] == ["Marc", "Marc"]
+
+
+def test_min_words_holds_for_the_pieces_of_a_cut_turn_too():
+    """Issue 13: with --min-words 10, an 8-word piece of a long turn was kept while an 8-word turn was dropped."""
+    long_sentence = " ".join(["on a repris tout le planning avec les équipes de nuit"] * 6) + "."
+    raw = ("Enq : Et alors ?\n"
+           f"Mme Roy : Ça, je le dis franchement et sans détour. {long_sentence} Voilà ce qu'on a fait cette année-là.\n"
+           "Enq : Bien.\nMme Roy : Huit mots pile dans cette réponse-là, pas plus.\n")
+    for min_words in (5, 10, 14):
+        passages, stats = segment(document(raw), SegmentOptions(max_words=40, min_words=min_words))
+        assert passages and all(count_words(p.clean) >= min_words for p in passages)
+        assert stats.short_turns == (1 if min_words > 8 else 0)
+    # nothing is lost: the pieces of the long turn still cover it
+    passages, _ = segment(document(raw), SegmentOptions(max_words=40, min_words=14))
+    assert passages[0].text.startswith("Ça, je le dis") and passages[-1].text.endswith("cette année-là.")

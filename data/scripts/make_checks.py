@@ -257,12 +257,15 @@ def contrast_collect() -> None:
             for row in csv.DictReader(handle, delimiter="\t"):
                 blind[check_of[row["unit"].strip()]] = row["label"].strip()
     current = gold()
-    rows, left_out, missing = [], 0, 0
+    rows, left_out, missing, stale = [], 0, 0, 0
     for path in sorted(CONTRAST.glob("flips_*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             flip = json.loads(line)
             if flip["check_id"] not in blind:
                 missing += 1
+                continue
+            if " ".join(flip["original"].split()) != " ".join(current[(flip["doc_id"], flip["passage_id"])]["text"].split()):
+                stale += 1  # the passage was revised after it was edited: the pair no longer holds
                 continue
             label = blind[flip["check_id"]]
             if label != flip["intended"] or label == current[(flip["doc_id"], flip["passage_id"])]["label"]:
@@ -277,7 +280,7 @@ def contrast_collect() -> None:
         writer = csv.DictWriter(handle, fieldnames=["doc_id", "passage_id", "text", "label", "coder", "layer", "note"])
         writer.writeheader()
         writer.writerows(sorted(rows, key=lambda r: (r["doc_id"], r["passage_id"])))
-    print(f"{len(rows)} contrast passages; {left_out} left out (the blind coder did not see the writer's stance); {missing} not coded", file=sys.stderr)
+    print(f"{len(rows)} contrast passages; {left_out} left out (the blind coder did not see the writer's stance); {missing} not coded; {stale} of a passage revised since", file=sys.stderr)
 
 
 if __name__ == "__main__":
