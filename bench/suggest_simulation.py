@@ -34,7 +34,7 @@ from ethos.model import (  # noqa: E402
     DEFAULT_CANDIDATE, EthosModel, TrainingData, calibrator, decision_scores, grouped_folds, pooled_macro_f1, training_data,
 )
 from ethos.nlp import LemmaCache, lemma_session, session_lemmas  # noqa: E402
-from ethos.segment import Passage  # noqa: E402
+from ethos.document import Passage  # noqa: E402
 from ethos.suggest import Coded, suggest  # noqa: E402
 
 STRATEGIES = ("suggest", "random", "margin only")

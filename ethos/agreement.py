@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -297,3 +297,36 @@ def reliability_from_codings(codings, labels: Sequence[str]) -> tuple[Reliabilit
         else:
             codes[unit_index[coding.unit], coder_index[coding.coder]] = label_index[coding.label]
     return Reliability(codes, names, list(labels), units), (gold if has_gold else None)
+
+
+def disagreement_sheet(data: Reliability, codings) -> tuple[list[dict], list[str], int]:
+    """The passages coders disagree on, as rows of an annotation file for adjudication: an empty label
+    for coder ``gold``, and each coder's label and note beside it. Returns the rows, their columns,
+    and how many disagreements a gold label settles already (left out: adjudicating them again would
+    contradict it)."""
+    from .annotations import GOLD
+
+    first: dict[tuple[str, str], Any] = {}
+    notes: dict[tuple[tuple[str, str], str], str] = {}
+    adjudicated = {coding.unit for coding in codings if coding.coder == GOLD}
+    for coding in codings:
+        first.setdefault(coding.unit, coding)
+        notes[coding.unit, coding.coder] = coding.note
+    rows = []
+    settled = 0
+    for u in disagreements(data):
+        unit = data.units[u]
+        if unit in adjudicated:  # a gold label settles it already: adjudicating it again would contradict it
+            settled += 1
+            continue
+        row = {"doc_id": unit[0], "passage_id": unit[1], "text": first[unit].text, "label": "", "coder": "gold",
+               "start": first[unit].start if first[unit].start is not None else "", "end": first[unit].end if first[unit].end is not None else "", "note": ""}
+        for c, coder in enumerate(data.coders):
+            code = data.codes[u, c]
+            row[f"label_{coder}"] = data.labels[code] if code >= 0 else ""
+        for coder in data.coders:
+            row[f"note_{coder}"] = notes.get((unit, coder), "")
+        rows.append(row)
+    columns = ["doc_id", "passage_id", "text", "label", "coder", "start", "end", "note"]
+    columns += [f"label_{c}" for c in data.coders] + [f"note_{c}" for c in data.coders]
+    return rows, columns, settled

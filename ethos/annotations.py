@@ -9,17 +9,18 @@ labels. Nothing here ever writes to an annotation file.
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from .codebook import CORE_LABELS
 from .errors import AnnotationError, InputError
-from .speakers import fold
 from .tables import TABLE_SUFFIXES, read_rows
+from .text import fold, nfc, nfc_field
 
-LABELS = ("manager", "artisan", "other")
+#: The labels training needs (the codebook may add others).
+LABELS = CORE_LABELS
 GOLD = "gold"
 REQUIRED = ("doc_id", "passage_id", "text", "label", "coder")
 
@@ -121,7 +122,7 @@ MACHINE_CODERS = ("ethos", "model")
 
 def _letters(text: str) -> str:
     """A passage's words without case, spacing, punctuation or typography, to compare two copies of it."""
-    return "".join(character for character in unicodedata.normalize("NFC", text).casefold() if character.isalnum())
+    return "".join(character for character in nfc(text).casefold() if character.isalnum())
 
 
 def _warn_about_mismatches(codings: Sequence[Coding]) -> None:
@@ -134,11 +135,11 @@ def _warn_about_mismatches(codings: Sequence[Coding]) -> None:
         first = texts.setdefault(coding.unit, (text, coding))
         if first[0] != text:
             differing.setdefault(coding.unit, (first[1], coding))
-    differing = list(differing.values())
-    if differing:
-        shown = ", ".join(f"({a.doc_id}, {a.passage_id}) in {a.source} and {b.source}" for a, b in differing[:3])
-        warnings.warn(f"{len(differing)} passage{'s have' if len(differing) > 1 else ' has'} different texts under the same doc_id and passage_id: {shown}"
-                      f"{' …' if len(differing) > 3 else ''}; they are compared as one passage: check that the files were cut the same way",
+    pairs = list(differing.values())
+    if pairs:
+        shown = ", ".join(f"({a.doc_id}, {a.passage_id}) in {a.source} and {b.source}" for a, b in pairs[:3])
+        warnings.warn(f"{len(pairs)} passage{'s have' if len(pairs) > 1 else ' has'} different texts under the same doc_id and passage_id: {shown}"
+                      f"{' …' if len(pairs) > 3 else ''}; they are compared as one passage: check that the files were cut the same way",
                       stacklevel=3)
     machines = [coder for coder in dict.fromkeys(c.coder for c in codings) if coder.lower() in MACHINE_CODERS]
     if machines:
@@ -149,7 +150,7 @@ def _warn_about_mismatches(codings: Sequence[Coding]) -> None:
 def _coding(path: Path, number: int, row: dict, allowed: dict[str, str]) -> Coding:
     def field(name: str) -> str:
         # composed (NFC): « Hélène » typed on a Mac is the same coder, interview and passage
-        return unicodedata.normalize("NFC", (row.get(name) or "").strip())
+        return nfc_field(row.get(name))
 
     for name in ("doc_id", "passage_id", "coder", "label"):
         if not field(name):

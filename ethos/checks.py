@@ -172,7 +172,7 @@ def fold_judge_of(folds_docs: Sequence[set[str]], trained_docs: set[str]) -> Cal
 
 def fold_judges(pipelines: Sequence, labels: Sequence[str]) -> dict[str, Callable[[list[str]], list[str]]]:
     """Judges from fitted fold pipelines: ``fold 1``, ``fold 2``..."""
-    from .model import decision_scores
+    from .model.pipeline import decision_scores
 
     def judge_with(pipeline):
         return lambda texts: [labels[j] for j in np.asarray(decision_scores(pipeline, texts, labels)).argmax(axis=1)]

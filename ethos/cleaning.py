@@ -8,7 +8,8 @@ words and never reorders them, so a clean passage is always its raw text minus m
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from .text import nfc
 
 _APOSTROPHES = re.compile(r"[\u2019\u2018\u02bc\u00b4\u0060\u2032]")
 _SPACES = re.compile(r"[\u00a0\u202f\u2007\u2009\u200a\u2002\u2003\u205f\u3000]")
@@ -39,7 +40,7 @@ _NEWLINES = re.compile(r"\s*\n\s*")
 
 def normalize_typography(text: str) -> str:
     """Typographic apostrophes become ``'``, unusual spaces become plain spaces, zero-width marks go."""
-    text = unicodedata.normalize("NFC", text)
+    text = nfc(text)
     text = _ZERO_WIDTH.sub("", text)
     text = _APOSTROPHES.sub("'", text)
     return _SPACES.sub(" ", text)

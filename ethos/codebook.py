@@ -37,7 +37,7 @@ class Codebook:
     def aliases(self) -> dict[str, str]:
         """Other spellings coders use for the labels, folded (no accents, lower case): the French
         titles (« autre », « Artisan-cadre »), which reports and charts show, give their labels."""
-        from .speakers import fold
+        from .text import fold
 
         return {fold(label.title_fr): label.name for label in self.labels if label.title_fr}
 

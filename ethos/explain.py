@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .model import EthosModel, linear_parts, named_features
+from .model.pipeline import EthosModel
 
 VECTOR_PREFIX = "vec:"
 #: Grammar words listed with their family in an explanation, at most (``n_members`` counts them all).
@@ -53,11 +53,6 @@ class Explained:
         for word, share in (self.word_shares[i] if self.word_shares else {}).items():
             shares[VECTOR_PREFIX + word] = shares.get(VECTOR_PREFIX + word, 0.0) + share
         return shares
-
-    def grouped(self, i: int) -> dict[str, float]:
-        """Every contribution to passage ``i``'s winning score by the name a report shows: grammar
-        words summed into their family. The values sum to the same total as :meth:`contributions`."""
-        return {name: value for name, value, _ in self._ranked(i)}
 
     def _family_codes(self) -> tuple[np.ndarray, list[str]] | None:
         """Each named column's family as an index into a list of family names (-1 for none), once."""
@@ -140,42 +135,35 @@ class Explained:
 
 def explain(model: EthosModel, texts: Sequence[str]) -> Explained:
     """Scores, calibrated probabilities and every feature's contribution towards each predicted label."""
-    pipeline = model.pipeline
-    tokens = pipeline.named_steps["lemmas"].transform(list(texts))
-    union = pipeline.named_steps["features"]
-    matrix = union.transform(tokens).tocsr()
-    fitted_labels, weights, intercept = linear_parts(pipeline.named_steps["classifier"])
-    order = [fitted_labels.index(label) for label in model.labels]
-    weights, intercept = weights[order], intercept[order]
+    tokens = model.tokens(texts)
+    matrix = model.feature_matrix(tokens)
+    weights, intercept = model.linear()
     scores = np.asarray(matrix @ weights.T) + intercept
     probabilities = model.probabilities(scores) if len(texts) else np.zeros((0, len(model.labels)))
     winners = scores.argmax(axis=1) if len(texts) else np.zeros(0, dtype=int)
 
-    transformers = dict(union.transformer_list)
-    names = named_features(pipeline)
+    names = model.feature_names()
     n_ngrams = len(names)
     ngrams = matrix[:, :n_ngrams].tocsr()
     ngrams.sort_indices()
     rows = np.repeat(np.arange(len(texts)), np.diff(ngrams.indptr))
     values = ngrams.data * weights[winners[rows], ngrams.indices]
     word_shares = None
-    vectors = transformers.get("vectors")
-    if vectors not in (None, "drop"):
+    vectors = model.vector_step()
+    if vectors is not None:
         word_shares = [vectors.word_shares(tokens[i], weights[winners[i], n_ngrams:]) for i in range(len(texts))]
     return Explained(list(model.labels), scores, probabilities, intercept, names, ngrams.indptr, ngrams.indices, values, word_shares,
-                     feature_families(model.pipeline, names))
+                     feature_families(model, names))
 
 
-def feature_families(pipeline, names: np.ndarray) -> np.ndarray | None:
+def feature_families(model: EthosModel, names: np.ndarray) -> np.ndarray | None:
     """For each named feature, the family of grammar words it is reported under ("" for none); None for
     models that did not record their grammar words."""
     from .stance import family
 
-    text_step = dict(pipeline.named_steps["features"].transformer_list)["ngrams"].named_steps["text"]
-    grammar = getattr(text_step, "grammar_lemmas_", None)
+    grammar = model.grammar_lemmas()
     if grammar is None:
         return None
-    grammar = frozenset(grammar)
     return np.array([family(str(name), grammar) or "" for name in names], dtype=object)
 
 
@@ -243,13 +231,13 @@ def score_documents(model: EthosModel, passages, top: int = 5) -> list[dict]:
 
 def top_features(model: EthosModel, top: int = 20) -> dict[str, list[dict]]:
     """For each label, the lemma n-grams with the largest weights towards it."""
-    names = named_features(model.pipeline)
-    families = feature_families(model.pipeline, names)
-    fitted_labels, weights, _ = linear_parts(model.pipeline.named_steps["classifier"])
+    names = model.feature_names()
+    families = feature_families(model, names)
+    weights, _ = model.linear()
     result = {}
-    for label in model.labels:
-        row = weights[fitted_labels.index(label), : len(names)]
-        if not hasattr(model.pipeline.named_steps["classifier"], "coef_"):
+    for k, label in enumerate(model.labels):
+        row = weights[k, : len(names)]
+        if model.is_naive_bayes:
             row = row - weights[:, : len(names)].mean(axis=0)  # naive Bayes: weight relative to the other labels
         best = np.argsort(-row, kind="stable")[:top]
         result[label] = [{"feature": str(names[j]), "weight": float(row[j]), **({"family": families[j]} if families is not None and families[j] else {})}
@@ -260,9 +248,8 @@ def top_features(model: EthosModel, top: int = 20) -> dict[str, list[dict]]:
 def feature_examples(model: EthosModel, texts: Sequence[str], labels: Sequence[str], features: dict[str, list[dict]]) -> None:
     """Adds to each feature an ``example``: the passage of that label where it weighs most (from ``texts``,
     the clean texts of annotated passages with their ``labels``)."""
-    union = model.pipeline.named_steps["features"]
-    matrix = union.transform(model.pipeline.named_steps["lemmas"].transform(list(texts))).tocsc()
-    names = named_features(model.pipeline)
+    matrix = model.feature_matrix(model.tokens(texts)).tocsc()
+    names = model.feature_names()
     column = {str(name): j for j, name in enumerate(names)}
     labels = np.asarray(labels, dtype=object)
     for label, rows in features.items():

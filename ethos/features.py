@@ -24,8 +24,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .nlp import Token, current_session, session_lemmas
+from .text import SENTENCE_END_TOKENS
 
-_SENTENCE_END = {".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"}
 _ACRONYM = re.compile(r"^[A-ZÀ-Ý]{2,}s?$")
 _HAS_DIGIT = re.compile(r"\d")
 _WORDLIKE = re.compile(r"\w")
@@ -80,7 +80,7 @@ def kept_tokens(tokens: Sequence[Token]) -> list[Token]:
         kind = _kind(token.text, token.pos)
         if kind == _KEEP or kind == _CAPITALISED and sentence_start:
             kept.append(token)
-        sentence_start = token.text in _SENTENCE_END
+        sentence_start = token.text in SENTENCE_END_TOKENS
     return kept
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -10,9 +9,11 @@ from typing import Sequence
 from .annotations import is_scratch_file
 from .cleaning import clean
 from .errors import InputError
-from .readers import TRANSCRIPT_SUFFIXES, Document, read_transcript
-from .segment import Passage, SegmentOptions, SegmentStats, segment
+from .document import Document, Passage
+from .readers import TRANSCRIPT_SUFFIXES, read_transcript
+from .segment import SegmentOptions, SegmentStats, segment
 from .tables import TABLE_SUFFIXES, read_rows, require_columns
+from .text import nfc
 
 
 @dataclass
@@ -73,7 +74,7 @@ def read_passage_table(path: Path) -> list[Passage]:
         text = row.get("text", "")
         if not text.strip():
             raise InputError(f"{path}, line {number}: empty text")
-        doc_id = unicodedata.normalize("NFC", row.get("doc_id") or path.stem)
+        doc_id = nfc(row.get("doc_id") or path.stem)
         passage_id = row.get("passage_id") or f"r{number:04d}"
         if (doc_id, passage_id) in seen:
             raise InputError(f"{path}, line {number}: passage ({doc_id}, {passage_id}) appears twice")

@@ -17,13 +17,13 @@ import re
 from typing import Iterable, Sequence
 
 from .cleaning import clean
-from .features import TITLES, is_acronym, is_number_word
+from .features import TITLES, is_number_word
 from .nlp import Token, session_lemmas
-from .speakers import EVENT_WORDS, INTERVIEWER_NAMES, fold, is_role_label
+from .speakers import EVENT_WORDS, INTERVIEWER_NAMES, is_role_label
+from .text import SENTENCE_END_TOKENS, fold
 
 #: What a masked name shows in a report.
 MASK = "[nom]"
-_SENTENCE_END = {".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"}
 _SPOKEN_TITLES = "M|MM|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|Monsieur|Messieurs|Madame|Mesdames|Mademoiselle|Docteur|Maître|Professeur"
 #: A title (in any case), then up to two words: the name it introduces, particles aside.
 _TITLED = re.compile(rf"(?<!\w)(?i:{_SPOKEN_TITLES})\.?[ \u00a0]+([\w'’-]+)(?:[ \u00a0]+([\w'’-]+))?")
@@ -124,7 +124,7 @@ def name_words(passages: Iterable[Sequence[Token]], known_words: set[str] | None
                 capitals.append((tokens[i - 1].text if i else "", text, tokens[i + 1].text if i + 1 < len(tokens) else ""))
             # a hyphen joined to the word before it (« Châtillon-Montrouge ») ends no sentence
             attached = previous is not None and text in "-–" and previous.idx + len(previous.text) == token.idx
-            sentence_start = text in _SENTENCE_END and not attached
+            sentence_start = text in SENTENCE_END_TOKENS and not attached
             previous = token
     common = {word for word, seen in lower.items() if "word" in seen}
     # a lower-case word the tagger always calls a proper noun (« j'ai vu sylvie », « chez martin »)
@@ -183,15 +183,15 @@ def marked_names(text: str) -> set[str]:
     return found
 
 
-def name_pattern(words: Iterable[str]) -> re.Pattern | None:
-    """A pattern matching any of ``words`` as a whole word, with the same capitals (``None`` for none);
-    an apostrophe in a word matches either apostrophe, and a hyphen ends a word, since the tagger cuts
-    « Anne-Sophie » in two."""
+def name_pattern(words: Iterable[str], *, ignore_case: bool = False) -> re.Pattern | None:
+    """A pattern matching any of ``words`` as a whole word, with the same capitals unless ``ignore_case``
+    (``None`` for none); an apostrophe in a word matches either apostrophe, and a hyphen ends a word,
+    since the tagger cuts « Anne-Sophie » in two."""
     words = sorted({w.replace("’", "'") for w in words if w}, key=lambda w: (-len(w), w))
     if not words:
         return None
     alternatives = "|".join(re.escape(w).replace("'", "['’]") for w in words)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE if ignore_case else 0)
 
 
 def name_spans(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:

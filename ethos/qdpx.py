@@ -25,7 +25,8 @@ from . import __version__
 from .annotations import LABELS
 from .codebook import Codebook
 from .errors import InputError
-from .readers import MAX_FILE_BYTES, MAX_XML_BYTES, TRANSCRIPT_SUFFIXES, _parse_xml, open_archive, read_member
+from .archive import MAX_FILE_BYTES, MAX_XML_BYTES, open_archive, parse_xml, read_member
+from .readers import TRANSCRIPT_SUFFIXES
 from .textio import decode_text
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
@@ -69,7 +70,7 @@ def read_project(
 
 def _read_codings(path: Path, archive: zipfile.ZipFile, mapping: Mapping[str, str], labels: Sequence[str], only_mapped: bool) -> list[dict]:
     members = {name.lower(): name for name in archive.namelist()}
-    root = _parse_xml(read_member(archive, path, _project_part(path, members)), path)
+    root = parse_xml(read_member(archive, path, _project_part(path, members)), path)
     if _local(root.tag) != "Project":
         raise InputError(f"{path}: not a REFI-QDA project (its {PROJECT_PART} holds <{_local(root.tag)}>, not <Project>)")
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""

@@ -10,64 +10,18 @@ offsets point into, and its turns.
 from __future__ import annotations
 
 import dataclasses
-import lzma
 import re
-import struct
-import unicodedata
-import zipfile
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Sequence
-
-import defusedxml.ElementTree as SafeET
-from defusedxml import DefusedXmlException
+from typing import Sequence
 
 from . import speakers
+from .archive import MAX_FILE_BYTES, MAX_XML_BYTES, parse_xml, zip_part
+from .document import Document, Turn
 from .errors import InputError
+from .text import fold, nfc
 from .textio import read_text
 
-#: Largest uncompressed XML part read from a .docx/.odt archive: a larger one is refused (zip bombs).
-MAX_XML_BYTES = 64 * 1024 * 1024
-#: Largest file read at all.
-MAX_FILE_BYTES = 256 * 1024 * 1024
-#: Most members a .docx/.odt/.qdpx archive may hold: a Word file has a few dozen, a REFI-QDA project one
-#: per source; listing millions of them would take gigabytes before a single byte is read.
-MAX_ZIP_MEMBERS = 50_000
-#: Largest list of members read (the central directory): 8 MiB is some 60,000 members of a real
-#: project, and at most 180,000 of the smallest possible ones, listed in about a second.
-MAX_ZIP_DIRECTORY_BYTES = 8 * 2**20
-_EOCD = struct.Struct("<4sHHHHIIH")
-_ZIP64_LOCATOR = struct.Struct("<4sIQI")
-_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
-_CHUNK = 1024 * 1024
-#: What the zipfile module raises on a damaged archive (names that are not UTF-8, corrupt streams...).
-ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, ValueError, zlib.error, lzma.LZMAError)
-
 TRANSCRIPT_SUFFIXES = (".txt", ".docx", ".odt", ".vtt", ".srt", ".textgrid", ".trs")
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One speaker's turn: ``raw[start:end]`` is the speech, label excluded."""
-
-    speaker: str | None
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class Document:
-    """A transcript: its text and its speaker turns."""
-
-    doc_id: str
-    raw: str
-    turns: tuple[Turn, ...]
-    path: str
-    format: str
-    encoding: str | None = None
-    #: True when the speakers were given in the file's structure (subtitles, TextGrid tiers).
-    structured: bool = False
 
 
 def read_transcript(path: Path, speakers: Sequence[str] = ()) -> Document:
@@ -88,8 +42,8 @@ def read_transcript(path: Path, speakers: Sequence[str] = ()) -> Document:
         raise InputError(f"{path}: the file is empty")
     reader = _READERS[suffix]
     document = reader(path, tuple(speakers))
-    if document.doc_id != unicodedata.normalize("NFC", document.doc_id):  # a file name written on a Mac
-        document = dataclasses.replace(document, doc_id=unicodedata.normalize("NFC", document.doc_id))
+    if document.doc_id != nfc(document.doc_id):  # a file name written on a Mac
+        document = dataclasses.replace(document, doc_id=nfc(document.doc_id))
     if not document.raw.strip():
         raise InputError(f"{path}: the file holds no text")
     return document
@@ -98,7 +52,7 @@ def read_transcript(path: Path, speakers: Sequence[str] = ()) -> Document:
 def _labelled(path: Path, raw: str, fmt: str, known: Sequence[str], encoding: str | None = None) -> Document:
     """A document whose turns are found from line-initial labels. Its text is composed (NFC): a file
     typed on a Mac may write « é » as « e » and an accent, which no label or word would match."""
-    raw = unicodedata.normalize("NFC", raw)
+    raw = nfc(raw)
     return Document(path.stem, raw, speakers.find_turns(raw, known), str(path), fmt, encoding)
 
 
@@ -120,103 +74,6 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 
 
-def _declared_directory(handle: IO[bytes]) -> tuple[int, int] | None:
-    """The member count and central directory size a ZIP archive declares, read from its end
-    records as zipfile reads them, without parsing the directory (``None`` when there is no end
-    record: zipfile then says what is wrong)."""
-    size = handle.seek(0, 2)
-    if size < _EOCD.size:
-        return None
-    handle.seek(size - _EOCD.size)
-    tail = handle.read(_EOCD.size)
-    at = 0
-    if not (tail.startswith(b"PK\x05\x06") and tail.endswith(b"\0\0")):  # a comment follows the record
-        start = max(size - _EOCD.size - 0xFFFF - 1, 0)
-        handle.seek(start)
-        tail = handle.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or len(tail) - at < _EOCD.size:
-            return None
-    record_at = size - len(tail) + at
-    members, directory_size = _EOCD.unpack_from(tail, at)[4:6]
-    # a ZIP64 record and its locator, when present, stand just before: zipfile reads them there
-    if record_at >= _ZIP64_LOCATOR.size + _ZIP64_EOCD.size:
-        handle.seek(record_at - _ZIP64_LOCATOR.size - _ZIP64_EOCD.size)
-        zip64, locator = handle.read(_ZIP64_EOCD.size), handle.read(_ZIP64_LOCATOR.size)
-        if locator.startswith(b"PK\x06\x07") and zip64.startswith(b"PK\x06\x06"):
-            members, directory_size = _ZIP64_EOCD.unpack(zip64)[7:9]
-    return members, directory_size
-
-
-def open_archive(path: Path) -> zipfile.ZipFile:
-    """A .docx, .odt or .qdpx file as a ZIP archive, refused before its directory is read when it is
-    not one, is larger than :data:`MAX_FILE_BYTES`, or declares more than :data:`MAX_ZIP_MEMBERS`
-    members or a directory larger than :data:`MAX_ZIP_DIRECTORY_BYTES` (each member listed costs
-    memory and time)."""
-    kind = path.suffix or "ZIP"
-    try:
-        with open(path, "rb") as handle:
-            size = handle.seek(0, 2)
-            if size > MAX_FILE_BYTES:
-                raise InputError(f"{path}: file too large ({size // 2**20} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
-            declared = _declared_directory(handle)
-        if declared is not None and declared[0] > MAX_ZIP_MEMBERS:
-            raise InputError(f"{path}: the archive declares {declared[0]:,} members (the limit is {MAX_ZIP_MEMBERS:,}); refused")
-        if declared is not None and declared[1] > MAX_ZIP_DIRECTORY_BYTES:
-            raise InputError(f"{path}: the archive's list of members takes {declared[1] // 2**20:,} MiB "
-                             f"(the limit is {MAX_ZIP_DIRECTORY_BYTES // 2**20} MiB); refused")
-        archive = zipfile.ZipFile(path)
-    except InputError:
-        raise
-    except ZIP_ERRORS:
-        raise InputError(f"{path}: not a valid {kind} file (it is not a ZIP archive, or it is truncated)") from None
-    if len(archive.infolist()) > MAX_ZIP_MEMBERS:  # a count that lies, in a directory within its bound
-        archive.close()
-        raise InputError(f"{path}: the archive holds more than {MAX_ZIP_MEMBERS:,} members; refused")
-    return archive
-
-
-def read_member(archive: zipfile.ZipFile, path: Path, name: str) -> bytearray:
-    """One member of an open archive, uncompressed, refused past :data:`MAX_XML_BYTES` (zip bombs)."""
-    try:
-        info = archive.getinfo(name)
-    except KeyError:
-        raise InputError(f"{path}: not a valid {path.suffix} file (no {name} inside)") from None
-    if info.file_size > MAX_XML_BYTES:
-        raise InputError(f"{path}: {name} is too large once uncompressed ({info.file_size // 2**20} MiB)")
-    if info.flag_bits & 0x1:
-        raise InputError(f"{path}: {name} is encrypted (password-protected); save the file without a password")
-    data = bytearray()
-    try:
-        with archive.open(info) as handle:
-            # in chunks, so that an archive lying about its sizes is stopped at the limit
-            while chunk := handle.read(min(_CHUNK, MAX_XML_BYTES + 1 - len(data))):
-                data += chunk
-                if len(data) > MAX_XML_BYTES:
-                    raise InputError(f"{path}: {name} is too large once uncompressed")
-    except ZIP_ERRORS as error:
-        raise InputError(f"{path}: damaged archive ({error})") from None
-    return data
-
-
-def _zip_part(path: Path, name: str) -> bytearray:
-    with open_archive(path) as archive:
-        return read_member(archive, path, name)
-
-
-def _parse_xml(data: bytes, path: Path):
-    try:
-        return SafeET.fromstring(data)
-    except DefusedXmlException:
-        raise InputError(f"{path}: the XML declares entities or a DTD, which ethos refuses to expand") from None
-    except SafeET.ParseError as error:
-        raise InputError(f"{path}: malformed XML ({error})") from None
-    except (LookupError, ValueError, UnicodeError) as error:  # an encoding declared that Python lacks or expat refuses
-        declared = re.match(rb"\s*<\?xml[^>]*encoding=[\"']([^\"']{0,40})", bytes(data[:200]))
-        named = f" '{declared.group(1).decode('ascii', 'replace')}'" if declared else ""
-        raise InputError(f"{path}: the XML declares an encoding{named} that cannot be read ({error}); save it again as UTF-8") from None
-
-
 def _docx_paragraph(paragraph) -> str:
     parts = []
     for node in paragraph.iter():
@@ -230,7 +87,7 @@ def _docx_paragraph(paragraph) -> str:
 
 
 def _read_docx(path: Path, known: Sequence[str] = ()) -> Document:
-    root = _parse_xml(_zip_part(path, "word/document.xml"), path)
+    root = parse_xml(zip_part(path, "word/document.xml"), path)
     paragraphs = [_docx_paragraph(p) for p in root.iter(_W + "p")]
     return _labelled(path, "\n".join(paragraphs), "docx", known)
 
@@ -275,7 +132,7 @@ def _odt_text(node) -> str:
 
 
 def _read_odt(path: Path, known: Sequence[str] = ()) -> Document:
-    root = _parse_xml(_zip_part(path, "content.xml"), path)
+    root = parse_xml(zip_part(path, "content.xml"), path)
     spaces = sum(_odt_spaces(node) for node in root.iter(_TEXT_NS + "s"))
     if spaces > MAX_XML_BYTES:
         raise InputError(f"{path}: content.xml asks for {spaces} repeated spaces; refused")
@@ -289,8 +146,8 @@ def render_utterances(doc_id: str, utterances: list[tuple[str | None, str]], pat
     """Lay out ``(speaker, text)`` utterances as ``Speaker: text`` lines, merging consecutive ones."""
     merged: list[list] = []
     for speaker, text in utterances:
-        text = unicodedata.normalize("NFC", " ".join(text.split()))
-        speaker = unicodedata.normalize("NFC", speaker) if speaker else speaker
+        text = nfc(" ".join(text.split()))
+        speaker = nfc(speaker) if speaker else speaker
         if not text:
             continue
         if merged and merged[-1][0] == speaker:
@@ -333,7 +190,7 @@ def _subtitle_utterances(text: str) -> list[tuple[str | None, str]]:
             if inline and not voice:
                 named = (inline.group(1) or inline.group(2)).strip()
                 # « [rires] oui » is an event, « Et le siège nous dit : faites plus » a sentence: neither names a speaker
-                if speakers.fold(named) not in speakers.EVENT_WORDS and (inline.group(1) or len(named.split()) <= 4):
+                if fold(named) not in speakers.EVENT_WORDS and (inline.group(1) or len(named.split()) <= 4):
                     speaker = named
                     line = line[inline.end():]
             utterances.append((speaker, line))
@@ -413,7 +270,7 @@ def _read_trs(path: Path, known: Sequence[str] = ()) -> Document:
     data = path.read_bytes()
     # Transcriber files declare a DTD that defusedxml (rightly) refuses: drop the declaration only.
     data = re.sub(rb"<!DOCTYPE[^>\[]*>", b"", data, count=1)
-    root = _parse_xml(data, path)
+    root = parse_xml(data, path)
     if root.tag != "Trans":
         raise InputError(f"{path}: not a Transcriber file (root element is <{root.tag}>)")
     names = {s.get("id"): s.get("name") or s.get("id") for s in root.iter("Speaker")}

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from .cleaning import clean, count_words
-from .readers import Document, Turn
-from .speakers import PSEUDO_SPEAKERS, find_interviewers, fold, trim_span
+from .document import Document, Passage, Turn
+from .speakers import PSEUDO_SPEAKERS, find_interviewers, trim_span
+from .text import fold
 
 #: A turn longer than this many (clean) words is cut into passages of about equal length.
 MAX_WORDS = 120
@@ -24,27 +25,6 @@ MIN_WORDS = 5
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)\]]*\s+|\n+")
 _PAUSE = re.compile(r"\s(?:\+{1,3}|\[pause\]|\(\.+\)|//)\s|,\s")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One unit of coding: a stretch of one interviewee's speech."""
-
-    doc_id: str
-    passage_id: str
-    speaker: str | None
-    text: str
-    start: int
-    end: int
-    clean: str
-    #: Index of the turn in ``document.turns`` (-1 for passages read from a table).
-    turn: int = -1
-
-    def record(self) -> dict:
-        return {
-            "doc_id": self.doc_id, "passage_id": self.passage_id, "speaker": self.speaker,
-            "text": self.text, "start": self.start, "end": self.end, "clean": self.clean,
-        }
 
 
 @dataclass

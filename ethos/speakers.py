@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections import Counter
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
-if TYPE_CHECKING:
-    from .readers import Turn
+from .document import Turn
+from .text import fold
+
 
 _TIME = r"(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?[\])]?\s*)?"
 _NAME_TOKEN = r"[\w#.'’\-]+"
@@ -57,14 +56,6 @@ _QUESTION_START = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=4096)
-def fold(label: str) -> str:
-    """A label without accents, case or surrounding punctuation, for comparing labels."""
-    text = unicodedata.normalize("NFKD", label)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(text.lower().replace("_", " ").split()).strip(" :")
-
-
 def is_role_label(label: str) -> bool:
     """A label naming a job (« Directrice adjointe », « Cheffe de service »), lower case after its first word."""
     first = label.split(maxsplit=1)[0] if label.split() else ""
@@ -98,7 +89,7 @@ def _candidates(raw: str, known: frozenset[str] = frozenset()) -> list[tuple[int
     return found
 
 
-def find_turns(raw: str, known: Sequence[str] = ()) -> tuple["Turn", ...]:
+def find_turns(raw: str, known: Sequence[str] = ()) -> tuple[Turn, ...]:
     """Split a transcript's text into speaker turns.
 
     A label counts as a speaker when it opens at least two lines, is an interviewer tag, starts
@@ -106,7 +97,6 @@ def find_turns(raw: str, known: Sequence[str] = ()) -> tuple["Turn", ...]:
     --interviewer). Lines before the first turn are a header, not speech; unlabelled lines continue
     the previous turn. A text without labels is one speaker's speech, a turn per paragraph.
     """
-    from .readers import Turn
 
     known_folded = frozenset(fold(label) for label in known)
     candidates = _candidates(raw, known_folded)
@@ -125,8 +115,7 @@ def find_turns(raw: str, known: Sequence[str] = ()) -> tuple["Turn", ...]:
     return tuple(turns)
 
 
-def _paragraph_turns(raw: str) -> Iterable["Turn"]:
-    from .readers import Turn
+def _paragraph_turns(raw: str) -> Iterable[Turn]:
 
     for match in re.finditer(r"\S(?:.|\n(?!\s*\n))*", raw):
         yield Turn(None, match.start(), match.end())
@@ -156,7 +145,7 @@ def is_question(text: str) -> bool:
     return "?" in _TAG_QUESTION.sub("", text) or bool(_QUESTION_START.match(text))
 
 
-def find_interviewers(turns: Sequence["Turn"], raw: str) -> tuple[list[str], str]:
+def find_interviewers(turns: Sequence[Turn], raw: str) -> tuple[list[str], str]:
     """The interviewer labels of a transcript, and how they were found.
 
     Interviewer tags win; otherwise the speaker who most often asks questions is the interviewer

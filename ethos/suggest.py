@@ -23,8 +23,8 @@ import numpy as np
 
 from .cleaning import clean
 from .errors import AnnotationError, EthosError, InputError
-from .model import EthosModel
-from .segment import Passage
+from .model.pipeline import EthosModel
+from .document import Passage
 
 #: The columns of an annotation file, in the order coders see them.
 ANNOTATION_COLUMNS = ("doc_id", "passage_id", "text", "label", "coder", "start", "end", "note")
@@ -156,9 +156,7 @@ def select(
 
 def feature_rows(model: EthosModel, texts: Sequence[str]):
     """The TF-IDF rows of the model's lemma n-gram step for clean ``texts`` (sparse, one per text)."""
-    tokens = model.pipeline.named_steps["lemmas"].transform(list(texts))
-    ngrams = dict(model.pipeline.named_steps["features"].transformer_list)["ngrams"]
-    return ngrams.transform(tokens)
+    return model.ngram_rows(texts)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from ethos.cli import main
 from ethos.errors import EthosError
 from ethos.inputs import read_passage_table
 from ethos.qdpx import NAMESPACE, read_project
-from ethos.readers import MAX_XML_BYTES, read_transcript
+from ethos.archive import MAX_XML_BYTES
+from ethos.readers import read_transcript
 from ethos.segment import segment
 from ethos.tables import neutralise, read_rows, restore, write_csv
 
@@ -403,7 +404,7 @@ def test_archives_with_too_many_members_are_refused_before_they_are_listed(tmp_p
     in the largest file read would take 1.5 GB and 15 s before anything is read (200,000 of them took
     1 s and about 100 MiB). The end records are read where zipfile reads them, and the count and the
     size of the directory they declare are checked first; zipfile's own count after, should they lie."""
-    import ethos.readers as readers
+    import ethos.archive as readers
 
     declared = readers.MAX_ZIP_MEMBERS + 1
     limit = f"(the limit is {readers.MAX_ZIP_MEMBERS:,}); refused"

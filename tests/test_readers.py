@@ -3,7 +3,8 @@ import zipfile
 import pytest
 
 from ethos.errors import InputError
-from ethos.readers import MAX_XML_BYTES, read_transcript
+from ethos.archive import MAX_XML_BYTES
+from ethos.readers import read_transcript
 from ethos.segment import segment
 
 from builders import make_docx, make_odt

@@ -7,7 +7,7 @@ that gives many of these passages `manager` or `artisan` with high confidence re
 import numpy as np
 import pytest
 
-from ethos.cli import default_model_dir
+from ethos.cli.options import default_model_dir
 from ethos.explain import explain
 from ethos.inputs import read_inputs
 from ethos.model import load_model

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from ethos.cli import main
 from ethos.nlp import Token
 from ethos.names import name_pattern
-from ethos.report import Highlight, _mark_words, highlights
+from ethos.report import Highlight, Segment, highlights, segments
 
 from conftest import ROOT
 
@@ -117,11 +117,25 @@ def test_transcript_text_is_escaped(trained_model, tmp_path):
 def test_no_highlight_splits_a_name():
     names = name_pattern({"Jean-Pierre", "Saint-Étienne", "Sophie"})
     marks = [Highlight("pierre", "pierre", 0.5), Highlight("saint", "saint", 0.1), Highlight("équipe", "équipe", -0.2)]
-    page = _mark_words("Jean-Pierre a posé la pierre à Saint-Étienne, avec Anne-Sophie & l'équipe.", marks, "#000", names)
-    masked = '<span class="name" title="nom propre masqué">[nom]</span>'
-    assert page == (f'{masked} a posé la <mark class="w" style="border-color:#000" title="pierre : +0.500">pierre</mark> à {masked}, '
-                    f'avec Anne-{masked} &amp; l&#x27;<mark class="w against" style="border-color:#000" title="équipe : -0.200">équipe</mark>.')
-    assert _mark_words("Jean-Pierre & co", marks, "#000") == 'Jean-<mark class="w" style="border-color:#000" title="pierre : +0.500">Pierre</mark> &amp; co'
+    shown = segments("Jean-Pierre a posé la pierre à Saint-Étienne, avec Anne-Sophie & l'équipe.", marks, "#000", names)
+    assert shown == [Segment("name"), Segment("text", " a posé la "), Segment("mark", "pierre", "#000", "pierre : +0.500"),
+                     Segment("text", " à "), Segment("name"), Segment("text", ", avec Anne-"), Segment("name"), Segment("text", " & l'"),
+                     Segment("mark", "équipe", "#000", "équipe : -0.200", against=True), Segment("text", ".")]
+    assert segments("Jean-Pierre & co", marks, "#000") == [Segment("text", "Jean-"), Segment("mark", "Pierre", "#000", "pierre : +0.500"),
+                                                          Segment("text", " & co")]
+
+
+def test_the_template_escapes_everything_it_shows(trained_model, tmp_path):
+    """The page is a Jinja2 template with autoescape: a transcript's markup is shown, never run."""
+    transcript = tmp_path / "ent.txt"
+    transcript.write_text("Enq : <b>Question</b> ?\n\nMme Roux : On a dit <script>alert(1)</script> au siège, & les indicateurs \"<i>d'abord</i>\", "
+                          "c'est le pilotage qui décide de tout maintenant chez nous.\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = run("score", transcript, "--model", trained_model, "--format", "html", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&amp; les indicateurs" in page
 
 
 def test_highlights_find_the_words_behind_features():

@@ -1,7 +1,7 @@
 import pytest
 
 from ethos.cleaning import count_words
-from ethos.readers import Document
+from ethos.document import Document
 from ethos.segment import SegmentOptions, segment
 from ethos.speakers import find_turns
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ethos.readers import Document
+from ethos.document import Document
 from ethos.segment import segment
 from ethos.speakers import find_interviewers, find_turns, is_interviewer_tag, is_question
 

@@ -14,7 +14,7 @@ from ethos.cli import main
 from ethos.inputs import read_inputs
 from ethos.model import load_model, training_data
 from ethos.nlp import LemmaCache, lemma_session
-from ethos.segment import Passage
+from ethos.document import Passage
 from ethos.tables import neutralise
 from ethos.suggest import ANNOTATION_COLUMNS, Coded, coded_passages, default_per_interview, margins, select, suggest
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from ethos.cleaning import clean
 from ethos.readers import read_transcript
 from ethos.segment import segment
-from ethos.speakers import PSEUDO_SPEAKERS, fold
+from ethos.speakers import PSEUDO_SPEAKERS
+from ethos.text import fold
 
 DATA = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ trained models to each other. So a model folder holds only data, read with :mod:
   calibration temperature;
 - ``model.npz``: the numbers: the n-grams' idf, the classifier's coefficients and intercepts.
 
-:func:`read_model` rebuilds the pipeline from the candidate with :func:`ethos.model.build_pipeline` and
+:func:`read_model` rebuilds the pipeline from the candidate with :func:`ethos.model.pipeline.build_pipeline` and
 sets the fitted values on it: the same code that trains a model scores with it, and nothing in the
 folder decides which code runs. A value of the wrong shape or type is refused with a one-line message.
 """
@@ -22,7 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
+from .calibration import TemperatureScaling
+from .pipeline import Candidate
 
 MODEL_JSON = "model.json"
 MODEL_ARRAYS = "model.npz"
@@ -113,7 +115,7 @@ def _apply_settings(step, settings) -> None:
 def read_model(folder: Path):
     """``(pipeline, calibrator, labels, candidate)`` of a model folder's data files; :class:`ModelError` when they
     are not what :func:`write_model` writes."""
-    from .model import Candidate, TemperatureScaling
+
 
     folder = Path(folder)
     try:

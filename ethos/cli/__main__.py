@@ -1,0 +1,5 @@
+"""``python -m ethos.cli``: the command line."""
+
+from . import main
+
+main()
