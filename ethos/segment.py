@@ -95,6 +95,12 @@ def split_turn(raw: str, turn: Turn, max_words: int = MAX_WORDS, min_words: int 
     shorter than ``min_words`` is joined to its shorter neighbour: a turn that short would be dropped,
     so a piece that short is no passage either."""
     units = _units(raw, turn.start, turn.end, _SENTENCE_END)
+    if not units:
+        return
+    whole = clean(raw[units[0][0]:units[-1][1]])
+    if count_words(whole) <= max_words:  # most turns: one passage, cleaned once
+        yield units[0][0], units[-1][1], whole
+        return
     refined: list[tuple[int, int, int]] = []
     cleaned: dict[tuple[int, int], str] = {}  # a one-sentence passage is not cleaned twice
     for start, end in units:
