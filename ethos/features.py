@@ -162,6 +162,44 @@ class LemmaText(BaseEstimator, TransformerMixin):
         return out
 
 
+#: How the lemma n-grams of a passage's conclusion are named: « fin: tableau de bord ».
+CONCLUSION_PREFIX = "fin: "
+_FULL_STOP = frozenset({".", "!", "?", "…"})
+
+
+def conclusion_tokens(tokens: Sequence[Token]) -> list[Token]:
+    """The tokens of a passage's conclusion: its last sentence, and what follows its last « mais »
+    when that comes before. Speakers conclude where they stand (« … mais c'est pas ça, le métier »): a
+    minimal edit that turns a stance around mostly changes that part, and the rest of the passage keeps
+    its topic words."""
+    tokens = list(tokens)
+    cut = 0
+    for i, token in enumerate(tokens[:-1]):
+        if token.text in _FULL_STOP:
+            cut = i + 1
+    but = max((i for i, token in enumerate(tokens) if token.lemma.lower() == "mais"), default=None)
+    return (tokens[but:cut] if but is not None and but < cut else []) + tokens[cut:]
+
+
+class ConclusionText(LemmaText):
+    """Tokens to the lemmas of the passage's conclusion (see :func:`conclusion_tokens`), as
+    :class:`LemmaText` writes them; its n-grams are a block of their own, named « fin: … »."""
+
+    def transform(self, passages) -> list[str]:
+        session = current_session()
+        derived = session.derived if session is not None else {}
+        out = []
+        for tokens in passages:
+            key = ("ConclusionText", self.stop_words, getattr(tokens, "text", None))
+            text = derived.get(key) if key[2] is not None else None
+            if text is None:
+                text = " ".join(feature_lemma(t) for t in kept_tokens(conclusion_tokens(tokens)) if self.stop_words or not t.is_stop)
+                if key[2] is not None:
+                    derived[key] = text
+            out.append(text)
+        return out
+
+
 class NgramTfidf(TfidfVectorizer):
     """TF-IDF over lemma n-grams, which forgets the terms it drops instead of pickling them."""
 

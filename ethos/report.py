@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .codebook import Codebook
-from .features import feature_lemma, kept_tokens
+from .features import CONCLUSION_PREFIX, feature_lemma, kept_tokens
 from .stance import marked_word
 from .names import MASK, name_spans
 from .text import fold
@@ -44,7 +44,7 @@ def highlights(tokens, features: Sequence[dict], keep_stop_words: bool = True) -
         if name.startswith("vec:"):
             add(name[4:], name, contribution)
             continue
-        for ngram in item.get("members") or [marked_word(name) or name]:
+        for ngram in item.get("members") or [marked_word(name) or name.removeprefix(CONCLUSION_PREFIX)]:
             parts = ngram.split(" ")
             for i in range(len(kept) - len(parts) + 1):
                 if lemmas[i:i + len(parts)] == parts:

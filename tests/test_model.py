@@ -132,6 +132,7 @@ def test_temperature_scaling_learns_a_sensible_temperature():
     Candidate("logistic_regression", 4.0), Candidate("linear_svm", 0.5), Candidate("complement_nb", 0.3),
     Candidate("logistic_regression", 4.0, vectors=True), Candidate("logistic_regression", 4.0, function_words=False),
     Candidate("logistic_regression", 4.0, stance=True), Candidate("linear_svm", 0.5, stance=True, vectors=True),
+    Candidate("linear_svm", 0.5, stance=True, conclusion=True), Candidate("complement_nb", 0.3, conclusion=True), Candidate("logistic_regression", 4.0, conclusion=True, vectors=True),
 ])
 def test_explanations_are_exact(small_data, candidate):
     texts, labels = small_data.texts, small_data.labels
@@ -159,6 +160,8 @@ def test_explanations_are_exact(small_data, candidate):
         assert any(name.startswith("vec:") for i in range(60) for name in explained.contributions(i))
     if candidate.stance:
         assert any(name.startswith(("NÉG: ", "lexique: ", "énonciation: ")) for i in range(60) for name in explained.contributions(i))
+    if candidate.conclusion:
+        assert any(name.startswith("fin: ") for i in range(60) for name in explained.contributions(i))
     if candidate.function_words:  # grammar words are reported by family
         assert any(f.get("members") for i in range(60) for f in explained.explanation(i, 1000)["features"])
 
@@ -335,6 +338,21 @@ def test_a_model_file_that_says_something_else_is_refused_in_one_line(trained_mo
     with pytest.raises(ModelError) as caught:
         load_model(copy)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("candidate", [Candidate("linear_svm", 0.5, stance=True, conclusion=True), Candidate("complement_nb", 0.3, conclusion=True), Candidate("logistic_regression", 4.0, vectors=True)])
+def test_every_kind_of_model_is_stored_as_data_and_scores_the_same(small_data, tmp_path, candidate):
+    from ethos.model.evaluation import _fitted
+
+    with lemma_session(None):
+        pipeline = _fitted(candidate.pipeline(), small_data.texts, small_data.labels)
+        model = EthosModel(pipeline, calibrator().fit(np.zeros((3, 3)) + np.eye(3), np.arange(3)), small_data.label_order, candidate=candidate)
+        manifest = {"model": candidate.as_dict(), "labels": model.labels}
+        save_model(model, manifest, tmp_path / "m")
+        loaded = load_model(tmp_path / "m")
+        texts = small_data.texts[:40]
+        assert np.array_equal(loaded.scores(texts), model.scores(texts)) and loaded.candidate == candidate
+        assert list(loaded.feature_names()) == list(model.feature_names())
 
 
 def test_a_saved_model_scores_exactly_as_the_fitted_one(small_training, small_data, tmp_path):

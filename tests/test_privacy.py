@@ -33,6 +33,7 @@ def vocabulary_words(folder):
 
     description = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     words = {word for feature in description["ngrams"]["vocabulary"] for word in feature.split()}
+    words |= {word for feature in ((description.get("conclusion") or {}).get("ngrams") or {}).get("vocabulary", {}) for word in feature.split()}
     return words | {marked_word(name) for name in (description["stance"] or {}).get("vocabulary", {}) if marked_word(name)}
 
 

@@ -37,7 +37,8 @@ LEGACY_FILE = "model.joblib"
 
 def write_model(pipeline, calibrator, labels, candidate: dict, folder: Path) -> None:
     """Write ``model.json`` and ``model.npz`` of a fitted pipeline into ``folder`` (which exists)."""
-    steps = dict(pipeline.named_steps["features"].transformer_list)
+    features = pipeline.named_steps["features"]
+    steps = dict(features.transformer_list)
     ngrams = steps["ngrams"]
     lemma_text, tfidf = ngrams.named_steps["text"], ngrams.named_steps["tfidf"]
     classifier = pipeline.named_steps["classifier"]
@@ -48,7 +49,10 @@ def write_model(pipeline, calibrator, labels, candidate: dict, folder: Path) -> 
     else:  # complement naive Bayes
         arrays["feature_log_prob"] = np.asarray(classifier.feature_log_prob_, dtype=np.float64)
     stance = steps.get("stance", "drop")
+    conclusion = steps.get("conclusion", "drop")
     vectors = steps.get("vectors", "drop")
+    if conclusion != "drop":
+        arrays["conclusion_idf"] = np.asarray(conclusion.named_steps["tfidf"].idf_, dtype=np.float64)
     description = {
         "format": FORMAT,
         "labels": [str(label) for label in labels],
@@ -56,6 +60,11 @@ def write_model(pipeline, calibrator, labels, candidate: dict, folder: Path) -> 
         "lemma_text": {"settings": _settings(lemma_text), "grammar_lemmas": list(lemma_text.grammar_lemmas_)},
         "ngrams": {"settings": _settings(tfidf), "vocabulary": {term: int(j) for term, j in sorted(tfidf.vocabulary_.items(), key=lambda item: item[1])}},
         "stance": None if stance == "drop" else {"settings": _settings(stance), "vocabulary": dict(sorted(stance.vocabulary_.items(), key=lambda item: item[1]))},
+        "conclusion": None if conclusion == "drop" else {
+            "weight": float((features.transformer_weights or {}).get("conclusion", 1.0)),
+            "lemma_text": {"settings": _settings(conclusion.named_steps["text"])},
+            "ngrams": {"settings": _settings(conclusion.named_steps["tfidf"]),
+                       "vocabulary": {term: int(j) for term, j in sorted(conclusion.named_steps["tfidf"].vocabulary_.items(), key=lambda item: item[1])}}},
         "vectors": None if vectors == "drop" else {"settings": _settings(vectors), "n_features_out": int(vectors.n_features_out_)},
         "classifier": {"classes": [str(c) for c in classifier.classes_]},
         "calibrator": {"temperature": float(calibrator.temperature_)},
@@ -178,6 +187,20 @@ def _rebuild(description: dict, arrays: dict, Candidate, TemperatureScaling):
         stance_vocabulary = _vocabulary(description["stance"]["vocabulary"], "the stance vocabulary")
         steps["stance"].vocabulary_ = stance_vocabulary
         width += len(stance_vocabulary)
+    if candidate.conclusion:
+        recorded = description["conclusion"]
+        step = steps["conclusion"]
+        _apply_settings(step.named_steps["text"], recorded["lemma_text"]["settings"])
+        _apply_settings(step.named_steps["tfidf"], recorded["ngrams"]["settings"])
+        step.named_steps["text"].grammar_lemmas_ = lemma_text.grammar_lemmas_
+        conclusion_vocabulary = _vocabulary(recorded["ngrams"]["vocabulary"], "the conclusion's vocabulary")
+        step.named_steps["tfidf"].vocabulary_ = conclusion_vocabulary
+        step.named_steps["tfidf"].idf_ = _floats(arrays["conclusion_idf"], (len(conclusion_vocabulary),), "conclusion_idf")
+        weight = recorded["weight"]
+        if not isinstance(weight, (int, float)) or not np.isfinite(weight) or weight <= 0:
+            raise ValueError("the conclusion's weight must be a positive number")
+        pipeline.named_steps["features"].transformer_weights = {"conclusion": float(weight)}
+        width += len(conclusion_vocabulary)
     if candidate.vectors:
         _apply_settings(steps["vectors"], description["vectors"]["settings"])
         steps["vectors"].n_features_out_ = int(description["vectors"]["n_features_out"])
