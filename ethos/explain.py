@@ -10,7 +10,7 @@ absolute value) and puts the sum of all the others in ``rest``, so that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -64,9 +64,11 @@ class Explained:
             self._codes = (np.array([index.get(f, -1) for f in self.families], dtype=np.int64), names)
         return self._codes
 
-    def _items(self, i: int) -> tuple[np.ndarray, np.ndarray, list[str], dict[int, list[str]]]:
+    def _items(self, i: int, members_of: Callable[[np.ndarray, np.ndarray], set[int]] | None = None
+               ) -> tuple[np.ndarray, np.ndarray, list[str], dict[int, list[str]]]:
         """Passage ``i``'s contributions as ``(keys, values, names, members)``: a column's key is the column,
-        a family's is ``-1 - f``; ``names`` and ``members`` are filled for families and word vectors only."""
+        a family's is ``-1 - f``; ``names`` are filled for word vectors. ``members`` lists the grammar words
+        of the families ``members_of(keys, values)`` names (all of them when it is None)."""
         window = slice(self.indptr[i], self.indptr[i + 1])
         values, columns = self.values[window], self.features[window].astype(np.int64)
         extra_names: list[str] = []
@@ -79,12 +81,16 @@ class Explained:
                 sums = np.bincount(family_of[in_family], weights=values[in_family], minlength=len(codes[1]))
                 present = np.flatnonzero(np.bincount(family_of[in_family], minlength=len(codes[1])))
                 family_columns, family_values = columns[in_family], values[in_family]
+                grouped_values = np.concatenate([values[~in_family], sums[present]])
+                grouped_columns = np.concatenate([columns[~in_family], -1 - present])
+                wanted = None if members_of is None else members_of(grouped_columns, grouped_values)
                 for f in present:
+                    if wanted is not None and -1 - int(f) not in wanted:
+                        continue  # a family the explanation does not list: its members are not needed
                     mine = family_of[in_family] == f
                     strongest = np.lexsort((family_columns[mine], -np.abs(family_values[mine])))
                     members[-1 - int(f)] = [str(self.names[c]) for c in family_columns[mine][strongest]]
-                values = np.concatenate([values[~in_family], sums[present]])
-                columns = np.concatenate([columns[~in_family], -1 - present])
+                values, columns = grouped_values, grouped_columns
         if self.word_shares and self.word_shares[i]:
             shares = self.word_shares[i]
             extra_names = [VECTOR_PREFIX + word for word in shares]
@@ -113,7 +119,12 @@ class Explained:
         """The ``top`` contributions that weigh most (in absolute value), grammar words summed into their
         family (with its members), and the sum of all the others in ``rest``."""
         k = int(self.scores[i].argmax())
-        keys, values, extra_names, members = self._items(i)
+
+        def listed_families(keys: np.ndarray, values: np.ndarray) -> set[int]:
+            listed = np.lexsort((keys, -np.abs(values)))[:top]
+            return {int(key) for key in keys[listed] if -1_000_000 < key < 0}
+
+        keys, values, extra_names, members = self._items(i, listed_families)
         order = np.lexsort((keys, -np.abs(values)))
         listed = order[:top]
         features = []
