@@ -210,15 +210,17 @@ class CodingFolder:
         key = (passage.doc_id, passage.passage_id, coder)
         with file_lock(path):
             with self._lock:
+                before = self._files.get(path)
                 self.refresh()
                 self._refuse_conflicts(path, coder, passage, label)
                 known = self._files.get(path)
-                file = known[1] if known is not None else None
-                reloaded = False
-                if path in self.problems and (file is None):
+                if path in self.problems and (known is None or known[1] is None):
                     raise StoreError(self.problems[path])
+                file = known[1] if known is not None else None
+                # read again since the last look: someone else wrote it (it is merged, never overwritten)
+                reloaded = before is not None and before[1] is not None and file is not before[1]
             if file is None or file.signature != signature(path):
-                reloaded = file is not None
+                reloaded = reloaded or file is not None
                 file = AnnotationFile.read(path)
             if label is None:
                 previous = file.remove(key)
