@@ -37,5 +37,6 @@ def settings_for(folder: Path, transcripts=(), coder: str | None = None, **value
     from ethos.studio.project import Settings
 
     model = folder / "models" / "default"
-    return Settings(root=folder, transcripts=list(transcripts), data=folder / "data" / "annotated",
-                    model_dir=model if (model / "manifest.json").exists() else None, train_dir=model, coder=coder, **values)
+    values.setdefault("data", folder / "data" / "annotated")
+    return Settings(root=folder, transcripts=list(transcripts), model_dir=model if (model / "manifest.json").exists() else None,
+                    train_dir=model, coder=coder, **values)
