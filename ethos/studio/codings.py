@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,9 @@ def check_coder_name(name: str) -> str:
 
 
 def file_slug(coder: str) -> str:
-    slug = re.sub(r"[^\w-]+", "_", coder, flags=re.UNICODE).strip("_").lower()
+    """A coder's name as part of a file name: ASCII letters, digits, ``-`` and ``_`` (« Zoé » gives ``zoe``)."""
+    ascii_name = unicodedata.normalize("NFKD", coder).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9-]+", "_", ascii_name).strip("_").lower()
     return slug or "coder"
 
 
