@@ -53,6 +53,7 @@ function select(index) {
 }
 
 async function save(el, label, noteText, options = {}) {
+  const started = performance.now();
   el.classList.add("saving");
   el.classList.remove("failed");
   pending += 1;
@@ -63,6 +64,7 @@ async function save(el, label, noteText, options = {}) {
     el.dataset.coded = data.label || "";
     el.dataset.note = data.note || "";
     el.dataset.saved = "true";
+    el.dataset.roundTripMs = (performance.now() - started).toFixed(1);  // from the key to "saved", for benchmarks and scripts
     if (view.saved) view.saved(el, data);
     if (!options.undoing) undoStack.push({ docId: data.doc_id, passageId: data.passage_id, previous: data.previous });
     if (el === view.element(current)) mark(el);
@@ -302,6 +304,7 @@ export function startCoding(page) {
     select(view.first());
     const docId = document.querySelector(".transcript").dataset.docId;
     loadSuggestions(docId);
+    document.body.dataset.readyMs = performance.now().toFixed(0);  // since navigation started, for benchmarks
     document.body.dataset.ready = "true";
   } else {
     document.getElementById("rescore").addEventListener("click", () => loadQueue(true));
