@@ -285,3 +285,11 @@ def test_retraining_in_the_background_loads_the_new_model_and_says_what_changed(
     assert isinstance(result["changed"], list) and result["n_scored"] > 0
     project = app.extensions["ethos_studio"].project
     assert project.model.manifest["sha256"] != before and (folder / "models" / "archive").is_dir()
+
+
+def test_the_name_page_never_sends_anyone_to_another_site(app):
+    client = client_for(app, coder=None)
+    for target in ("//evil.example/x", "/\\evil.example", "https://evil.example", "javascript:alert(1)"):
+        page = client.get("/start", query_string={"next": target}, base_url=BASE).get_data(as_text=True)
+        assert 'data-next="/"' in page, target
+    assert 'data-next="/doc/ent02"' in client.get("/start?next=/doc/ent02", base_url=BASE).get_data(as_text=True)

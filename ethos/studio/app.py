@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -18,6 +19,8 @@ from .work import Agreement, ModelViews, Queues, disagreements, document_view, p
 PACKAGE = Path(__file__).resolve().parent
 CODER_COOKIE = "ethos_coder"
 CODER_HEADER = "X-Ethos-Coder"
+#: Where the coder's name page may send them on: a path of the studio, nothing else.
+LOCAL_PATH = re.compile(r"/[A-Za-z0-9_.~%/?=&#+-]*")
 
 
 class Studio:
@@ -150,8 +153,8 @@ def create_app(project: Project, token: str, port: int | None = None):
     @app.get("/start")
     def start():
         target = request.args.get("next") or "/"
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"
+        if not LOCAL_PATH.fullmatch(target) or target.startswith(("//", "/start")):
+            target = "/"  # only a page of the studio: never another site (`//evil`, `/\\evil`)
         return render_template("start.html", **context("start", next=target))
 
     @app.get("/transcripts")

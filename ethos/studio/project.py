@@ -85,7 +85,7 @@ class Project:
     """The transcripts (documents and passages), the codebook, the model, the codings: one per server."""
 
     def __init__(self, settings: Settings, *, load_model: bool = True):
-        from ..inputs import read_inputs
+        from ..inputs import expand_paths, read_inputs
 
         self.settings = settings
         self.root = Path(settings.root).resolve()
@@ -93,14 +93,15 @@ class Project:
         self.train_dir = self._confined(settings.train_dir or Path("models") / "default", "the model to retrain")
         named = [self._confined(p, "a transcript") for p in settings.transcripts]
         self.named = bool(named)
-        if not named:
-            folder = self.root / TRANSCRIPTS
-            if not folder.is_dir():
-                raise EthosError(f"no transcripts named and no {TRANSCRIPTS} folder in {self.root}: name the transcripts to code")
-            named = [folder]
+        folder = self.root / TRANSCRIPTS
+        if not named and not folder.is_dir():
+            raise EthosError(f"no transcripts named and no {TRANSCRIPTS} folder in {self.root}: name the transcripts to code")
+        # the transcripts named first (the studio opens on the first), then the project's others: the
+        # queue draws on every interview, as `ethos suggest data/transcripts` would
+        files = list(dict.fromkeys(path.resolve() for path in expand_paths(named + ([folder] if folder.is_dir() else []))))
         self.codebook: Codebook = load_codebook(self._path(settings.codebook) if settings.codebook else
                                                 (self.root / "data" / "codebook.toml" if (self.root / "data" / "codebook.toml").is_file() else None))
-        inputs = read_inputs(named, settings.segment)
+        inputs = read_inputs(files, settings.segment)
         if not inputs.documents:
             raise EthosError("the studio codes transcripts (.txt, .docx, .odt ...), not passage tables: name transcripts")
         self.documents: dict[str, Document] = inputs.documents

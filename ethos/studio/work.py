@@ -166,6 +166,9 @@ class Queues:
             return {"model": "", "items": [], "message": "no model: the queue needs one (train it on the Model page)"}
         done = frozenset(unit for unit, entries in project.codings.index.items() if coder in entries or GOLD in entries)
         passages = project.all_passages()
+        if all((p.doc_id, p.passage_id) in done for p in passages):
+            return {"model": self.views.identity(), "items": [], "message": f"Nothing left to suggest: every passage of the {len(project.documents)} "
+                    "transcripts is coded by you or adjudicated (gold). Add transcripts to the project, or code in the transcripts themselves."}
         with project.lemmas.session():
             try:
                 result = suggest(model, passages, min(project.settings.queue_size, max(1, len(passages))), coded=Coded(done))

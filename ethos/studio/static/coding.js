@@ -277,7 +277,7 @@ async function loadQueue(rescore = false) {
   try {
     const data = await api(rescore ? "POST" : "GET", rescore ? "/api/queue/rescore" : "/api/queue");
     message.textContent = data.message || (data.blind ? "En aveugle : ni suggestion du modèle, ni étiquette des autres codeurs." : "");
-    if (!data.items.length) { document.getElementById("queue-item").hidden = true; return; }
+    if (!data.items.length) { document.getElementById("queue-item").hidden = true; document.body.dataset.queue = "empty"; return; }
     document.getElementById("queue-item").hidden = false;
     view = queueView(data.items);
     current = -1;
@@ -285,6 +285,7 @@ async function loadQueue(rescore = false) {
     document.body.dataset.queue = "ready";
   } catch (error) {
     message.textContent = error.message;
+    document.body.dataset.queue = "failed";
   }
 }
 

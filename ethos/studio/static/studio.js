@@ -13,7 +13,8 @@ function startCoderForm() {
     try {
       await api("POST", "/api/coder", { name });
       const next = form.dataset.next || "/";
-      window.location.assign(next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/start") ? next : "/");
+      const local = /^\/[A-Za-z0-9_.~%/?=&#+-]*$/.test(next) && !next.startsWith("//") && !next.startsWith("/start");
+      window.location.assign(local ? next : "/");
     } catch (error) {
       document.getElementById("coder-error").textContent = error.message;
     }
