@@ -7,12 +7,13 @@
 - :mod:`~ethos.cli.training`: ``train``, ``evaluate``, ``check``;
 - :mod:`~ethos.cli.scoring`: ``score``, ``features``, ``suggest``;
 - :mod:`~ethos.cli.profiling`: ``profile``;
-- :mod:`~ethos.cli.projects`: ``qdpx-import``.
+- :mod:`~ethos.cli.projects`: ``qdpx-import``;
+- :mod:`~ethos.cli.studio`: ``studio``.
 
 Output formats are rendered by :mod:`ethos.render`. Importing this package registers every command.
 """
 
-from . import agreement, profiling, projects, scoring, training, transcripts  # noqa: F401  (each registers its commands)
+from . import agreement, profiling, projects, scoring, studio, training, transcripts  # noqa: F401  (each registers its commands)
 from .group import main
 
 __all__ = ["main"]
