@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .features import CONCLUSION_PREFIX
 from .model.pipeline import EthosModel
 
 VECTOR_PREFIX = "vec:"
@@ -175,7 +176,8 @@ def feature_families(model: EthosModel, names: np.ndarray) -> np.ndarray | None:
     grammar = model.grammar_lemmas()
     if grammar is None:
         return None
-    return np.array([family(str(name), grammar) or "" for name in names], dtype=object)
+    # the conclusion's grammar words (« fin: en ») join the same families: a report names no lone « en »
+    return np.array([family(str(name).removeprefix(CONCLUSION_PREFIX), grammar) or "" for name in names], dtype=object)
 
 
 def passage_records(passages, explained: Explained, top: int) -> list[dict]:

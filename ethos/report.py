@@ -44,8 +44,8 @@ def highlights(tokens, features: Sequence[dict], keep_stop_words: bool = True) -
         if name.startswith("vec:"):
             add(name[4:], name, contribution)
             continue
-        for ngram in item.get("members") or [marked_word(name) or name.removeprefix(CONCLUSION_PREFIX)]:
-            parts = ngram.split(" ")
+        for ngram in item.get("members") or [marked_word(name) or name]:
+            parts = ngram.removeprefix(CONCLUSION_PREFIX).split(" ")
             for i in range(len(kept) - len(parts) + 1):
                 if lemmas[i:i + len(parts)] == parts:
                     for token in kept[i:i + len(parts)]:
