@@ -122,7 +122,6 @@ def test_alpha_matches_the_krippendorff_package(seed, units, coders, labels, mis
     ours = krippendorff_alpha(value_counts(codes, labels))
     data = np.where(codes == MISSING, np.nan, codes.astype(float)).T
     pairable = (np.sum(~np.isnan(data), axis=0) >= 2).sum()
-    values = np.unique(data[~np.isnan(data)])
     if ours is None:
         pairable_values = data[:, np.sum(~np.isnan(data), axis=0) >= 2]
         assert pairable == 0 or len(np.unique(pairable_values[~np.isnan(pairable_values)])) < 2

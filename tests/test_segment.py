@@ -1,4 +1,3 @@
-import pytest
 
 from ethos.cleaning import count_words
 from ethos.document import Document

@@ -8,7 +8,6 @@ the turn it comes from, checking that the turns line up (same count, same first 
 import csv
 import re
 import sys
-import unicodedata
 from pathlib import Path
 
 from ethos.cleaning import clean
