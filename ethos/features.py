@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .nlp import Token, current_session, session_lemmas
-from .text import SENTENCE_END_TOKENS
+from .text import FULL_STOPS, SENTENCE_END_TOKENS, pseudo_sentence_starts
 
 _ACRONYM = re.compile(r"^[A-ZÀ-Ý]{2,}s?$")
 _HAS_DIGIT = re.compile(r"\d")
@@ -164,18 +164,21 @@ class LemmaText(BaseEstimator, TransformerMixin):
 
 #: How the lemma n-grams of a passage's conclusion are named: « fin: tableau de bord ».
 CONCLUSION_PREFIX = "fin: "
-_FULL_STOP = frozenset({".", "!", "?", "…"})
 
 
 def conclusion_tokens(tokens: Sequence[Token]) -> list[Token]:
     """The tokens of a passage's conclusion: its last sentence, and what follows its last « mais »
-    when that comes before. Speakers conclude where they stand (« … mais c'est pas ça, le métier »): a
-    minimal edit that turns a stance around mostly changes that part, and the rest of the passage keeps
-    its topic words."""
+    when that comes before; in a passage without punctuation, its last pseudo-sentence (see
+    :func:`ethos.text.pseudo_sentence_starts`). Speakers conclude where they stand (« … mais c'est pas
+    ça, le métier »): a minimal edit that turns a stance around mostly changes that part, and the rest
+    of the passage keeps its topic words."""
     tokens = list(tokens)
+    starts = pseudo_sentence_starts([(t.text, t.pos in CONTENT_POS and not t.is_stop) for t in tokens])
+    if len(starts) > 1:  # no punctuation: the last pseudo-sentence
+        return tokens[starts[-1]:]
     cut = 0
     for i, token in enumerate(tokens[:-1]):
-        if token.text in _FULL_STOP:
+        if token.text in FULL_STOPS:
             cut = i + 1
     but = max((i for i, token in enumerate(tokens) if token.lemma.lower() == "mais"), default=None)
     return (tokens[but:cut] if but is not None and but < cut else []) + tokens[cut:]

@@ -31,6 +31,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .nlp import Token, current_session
+from .text import pseudo_sentence_starts
 
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 _SENTENCE_END = frozenset({".", "!", "?", "…", ";"})
@@ -141,6 +142,13 @@ def _words(tokens: Sequence[Token]) -> list[_Word]:
 
 
 def _sentences(words: Sequence[_Word]) -> Iterable[list[_Word]]:
+    """The passage's sentences; pseudo-sentences of a few content words when it has no punctuation
+    (see :func:`ethos.text.pseudo_sentence_starts`)."""
+    starts = pseudo_sentence_starts([(word.text, word.pos in CONTENT_POS and word.content) for word in words])
+    if len(starts) > 1:
+        for start, end in zip(starts, starts[1:] + [len(words)]):
+            yield list(words[start:end])
+        return
     sentence: list[_Word] = []
     for word in words:
         sentence.append(word)

@@ -12,6 +12,34 @@ import unicodedata
 
 #: Tokens after which the next word starts a sentence, where every word has a capital.
 SENTENCE_END_TOKENS = frozenset({".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"})
+#: Punctuation that ends a sentence, for the rules that work sentence by sentence.
+FULL_STOPS = frozenset({".", "!", "?", "…"})
+#: Content words in a pseudo-sentence of an unpunctuated passage (see :func:`pseudo_sentence_starts`).
+PSEUDO_SENTENCE_WORDS = 9
+#: Oral fillers, which no pseudo-sentence counts: adding or removing them moves no boundary.
+FILLERS = frozenset({"ben", "bon", "hein", "enfin", "quoi", "bah", "disons", "voilà", "euh", "heu", "bref"})
+
+
+def pseudo_sentence_starts(words: "list[tuple[str, bool]]", per: int = PSEUDO_SENTENCE_WORDS) -> list[int]:
+    """Where the pseudo-sentences of an unpunctuated passage start: ``[0]`` and then every ``per`` content
+    words. ``words`` gives each token's text and whether it is a content word.
+
+    Many transcription conventions write no punctuation (CFPP, ICOR: pauses instead, removed when
+    cleaning), so a passage of theirs is one long "sentence": rules that look within a sentence (which
+    words meet a judgement, what comes last) would look at the whole passage, and the same speech
+    punctuated would be read differently. Windows of a few content words stand in for sentences;
+    fillers are not counted, so that a « ben » or a « hein » moves no boundary. A passage with any
+    full stop before its end keeps its sentences (``[0]``), and so does a short one."""
+    if any(text in FULL_STOPS for text, _ in words[:-1]):
+        return [0]
+    starts, counted = [0], 0
+    for i, (text, content) in enumerate(words):
+        if content and text.lower() not in FILLERS:
+            if counted == per:
+                starts.append(i)
+                counted = 0
+            counted += 1
+    return starts if len(starts) >= 3 else [0]
 
 
 def nfc(text: str) -> str:

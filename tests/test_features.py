@@ -85,3 +85,26 @@ def test_mean_vector_shares_add_up_to_the_feature_exactly():
     shares = step.word_shares(tokens[0], weights)
     assert set(shares) == {"éducateurs", "connaissent", "gamins", "terrain", "familles"}
     assert sum(shares.values()) == pytest.approx(float(row @ weights), abs=1e-9)
+
+
+def _words(text: str) -> list:
+    return [token(w, pos="PUNCT" if w in ".,!?" else ("DET" if w in ("le", "la", "les", "de", "on") else "NOUN"),
+                  stop=w in ("le", "la", "les", "de", "on")) for w in text.split()]
+
+
+def test_the_conclusion_is_the_last_sentence_and_what_follows_the_last_but():
+    from ethos.features import conclusion_tokens
+
+    tokens = _words("les chiffres comptent . mais les équipes , surtout , comptent . voilà le métier")
+    assert [t.text for t in conclusion_tokens(tokens)] == ["mais", "les", "équipes", ",", "surtout", ",", "comptent", ".", "voilà", "le", "métier"]
+    assert [t.text for t in conclusion_tokens(_words("un métier de terrain"))] == ["un", "métier", "de", "terrain"]
+
+
+def test_an_unpunctuated_passage_concludes_with_its_last_pseudo_sentence():
+    from ethos.features import conclusion_tokens
+    from ethos.text import PSEUDO_SENTENCE_WORDS
+
+    words = " ".join(f"mot{i}" for i in range(3 * PSEUDO_SENTENCE_WORDS + 2))
+    assert [t.text for t in conclusion_tokens(_words(words))] == [f"mot{i}" for i in range(3 * PSEUDO_SENTENCE_WORDS, 3 * PSEUDO_SENTENCE_WORDS + 2)]
+    with_fillers = " ".join(f"mot{i} ben" for i in range(3 * PSEUDO_SENTENCE_WORDS + 2))  # fillers move no boundary
+    assert [t.text for t in conclusion_tokens(_words(with_fillers))][0] == f"mot{3 * PSEUDO_SENTENCE_WORDS}"

@@ -110,3 +110,31 @@ def test_passages_without_words(text):
         tokens = session_lemmas([text, TEXTS[0], TEXTS[0]])
         matrix = StanceFeatures().fit(tokens).transform(tokens)
     assert np.isfinite(matrix.toarray()).all()
+
+
+UNPUNCTUATED = ("le tableau de bord on le regarde tous les lundis avec les indicateurs de la semaine et les taux "
+                "les équipes passent des heures devant l'écran au lieu d'être avec les jeunes du foyer "
+                "franchement c'est absurde et personne au siège ne veut l'entendre quand on le dit aux réunions")
+
+
+def test_an_unpunctuated_passage_is_read_in_pseudo_sentences():
+    # read as one sentence of forty words, the indicators would meet « au lieu de » and « absurde »
+    found = marks(UNPUNCTUATED)
+    assert found[MANAGEMENT_PLAIN] == 3 and MANAGEMENT_CRITICISED not in found
+    assert "critique: indicateur" not in found and "critique: écran" in found  # « au lieu de » frames its own part only
+    # punctuated, the same speech is read sentence by sentence as before
+    punctuated = marks("Le tableau de bord, on le regarde tous les lundis. C’est absurde.")
+    assert punctuated[MANAGEMENT_PLAIN] >= 1 and MANAGEMENT_CRITICISED not in punctuated
+
+
+@pytest.mark.parametrize("filler", ["ben", "hein", "enfin", "bon"])
+def test_fillers_move_no_pseudo_sentence_boundary(filler):
+    from ethos.text import pseudo_sentence_starts
+
+    words = [(w, w not in ("le", "de", "on", "les", "et", "la", "au", "du", "l'", "d'")) for w in UNPUNCTUATED.split()]
+    starts = pseudo_sentence_starts(words)
+    assert len(starts) >= 3 and starts[0] == 0
+    with_filler = words[:5] + [(filler, True)] + words[5:]
+    assert pseudo_sentence_starts(with_filler) == [s + (s > 5) for s in starts]
+    assert pseudo_sentence_starts(words[:10]) == [0]  # short: one sentence
+    assert pseudo_sentence_starts([("Bon", True), (".", False)] + words) == [0]  # punctuated: its sentences

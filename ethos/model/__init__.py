@@ -14,6 +14,7 @@ The names below are the package's public interface; modules import from the subm
 
 from .data import (  # noqa: F401
     CONTRAST_LAYER,
+    CONTRAST_SHARE,
     layer_map,
     mask_names,
     NAME_PARTICLES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import TrainingData
+from .data import CONTRAST_LAYER, TrainingData
 from .pipeline import SEED
 
 
@@ -86,8 +86,10 @@ def out_of_fold_probabilities(data: TrainingData, folds, scores: np.ndarray) -> 
     (None when a fold lacks a label)."""
     truth = np.array([data.label_order.index(label) for label in data.labels])
     weights = data.sample_weights()
+    speech = data.speech()
     probabilities = np.zeros_like(scores)
     for train, test in folds:
+        train = train[speech[train]]  # fitted on someone's speech, not on the contrast layer's edited copies
         if len(set(truth[train])) < len(data.label_order):
             return None
         fitted = calibrator().fit(scores[train], truth[train], None if weights is None else weights[train])
@@ -102,8 +104,9 @@ def calibration_report(data: TrainingData, folds, scores: np.ndarray) -> dict:
     if probabilities is None:
         return {"method": CALIBRATION_METHOD, "note": "a fold lacks a label: not measured"}
     truth = np.array([data.label_order.index(label) for label in data.labels])
-    report = {"method": CALIBRATION_METHOD, **_calibration_figures(probabilities, truth)}
-    layers = data.layer_names()
+    speech = data.speech()
+    report = {"method": CALIBRATION_METHOD, **_calibration_figures(probabilities[speech], truth[speech])}
+    layers = [layer for layer in data.layer_names() if layer != CONTRAST_LAYER]
     if len(layers) > 1:
         in_layer = np.array(data.layers, dtype=object)
         report["per_layer"] = {layer: _calibration_figures(probabilities[in_layer == layer], truth[in_layer == layer]) for layer in layers}

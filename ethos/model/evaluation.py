@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import AnnotationError, ModelError
 from .calibration import calibration_report, calibrator
-from .data import CONTRAST_LAYER, TrainingData
+from .data import CONTRAST_LAYER, CONTRAST_SHARE, TrainingData
 from .pipeline import CANDIDATES, SEED, Candidate, EthosModel, decision_scores
 
 N_SPLITS = 5
@@ -75,13 +75,15 @@ def cross_validate(candidate: Candidate, data: TrainingData, folds, seed: int = 
     labels = np.array(data.labels, dtype=object)
     scores = np.zeros((len(texts), len(data.label_order)))
     weights = data.sample_weights()
+    speech = data.speech()
     fold_f1, models = [], []
     for train, test in folds:
         fitted = _fitted(template, texts[train], labels[train], None if weights is None else weights[train])
         models.append(fitted)
         scores[test] = decision_scores(fitted, list(texts[test]), data.label_order)
-        predicted = [data.label_order[j] for j in scores[test].argmax(axis=1)]
-        fold_f1.append(float(f1_score(labels[test], predicted, average="macro", labels=sorted(set(labels[test])), zero_division=0)))
+        spoken = test[speech[test]]
+        predicted = [data.label_order[j] for j in scores[spoken].argmax(axis=1)]
+        fold_f1.append(float(f1_score(labels[spoken], predicted, average="macro", labels=sorted(set(labels[spoken])), zero_division=0)))
     predictions = [data.label_order[j] for j in scores.argmax(axis=1)]
     return CrossValidation(candidate, scores, predictions, fold_f1, time.perf_counter() - started, models)
 
@@ -121,34 +123,47 @@ def pooled_macro_f1(truth: Sequence[str], predicted: Sequence[str], labels: Sequ
     return float(f1_score(list(truth), list(predicted), average="macro", labels=list(labels), zero_division=0))
 
 
+def speech_f1(data: TrainingData, predictions: Sequence[str]) -> float:
+    """Pooled macro-F1 over the passages that are someone's speech (the contrast layer left out)."""
+    speech = data.speech()
+    return pooled_macro_f1(np.array(data.labels, dtype=object)[speech], np.array(predictions, dtype=object)[speech], data.label_order)
+
+
 def evaluation_report(data: TrainingData, folds, result: CrossValidation) -> dict:
-    """The contract's evaluation figures for out-of-fold predictions."""
+    """The contract's evaluation figures for out-of-fold predictions, over the passages that are someone's
+    speech (the contrast layer's edited copies are trained on, not measured, but in ``per_layer``)."""
     from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
     labels = data.label_order
-    precision, recall, f1, support = precision_recall_fscore_support(data.labels, result.predictions, labels=labels, zero_division=0)
+    speech = data.speech()
+    truth, predictions = list(np.array(data.labels, dtype=object)[speech]), list(np.array(result.predictions, dtype=object)[speech])
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predictions, labels=labels, zero_division=0)
+    contrast = int((~speech).sum())
     return {
-        "macro_f1": pooled_macro_f1(data.labels, result.predictions, labels),
+        "macro_f1": pooled_macro_f1(truth, predictions, labels),
         "macro_f1_fold_mean": float(np.mean(result.fold_f1)),
         "macro_f1_fold_sd": float(np.std(result.fold_f1, ddof=1)) if len(result.fold_f1) > 1 else None,
-        "accuracy": float(accuracy_score(data.labels, result.predictions)),
-        "kappa": float(cohen_kappa_score(data.labels, result.predictions, labels=labels)),
+        "accuracy": float(accuracy_score(truth, predictions)),
+        "kappa": float(cohen_kappa_score(truth, predictions, labels=labels)),
         "per_label": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
             for label, p, r, f, s in zip(labels, precision, recall, f1, support)
         },
         "labels": labels,
-        "confusion": {"rows": "gold", "columns": "predicted", "matrix": confusion_matrix(data.labels, result.predictions, labels=labels).tolist()},
+        "confusion": {"rows": "gold", "columns": "predicted", "matrix": confusion_matrix(truth, predictions, labels=labels).tolist()},
         "folds": [
             {"test_docs": sorted({data.units[i][0] for i in test}), "n_passages": int(len(test)), "macro_f1": f}
             for (train, test), f in zip(folds, result.fold_f1)
         ],
-        "n_passages": len(data.labels),
+        "n_passages": len(truth),
+        **({"n_contrast_passages": contrast, "contrast": f"{contrast} edited copies trained on (the contrast layer), left out of these figures"}
+           if contrast else {}),
         "n_documents": len(data.documents),
         "cross_validation": {"splitter": "StratifiedGroupKFold", "groups": "doc_id", "n_splits": len(folds), "seed": SEED},
         "candidate": result.candidate.name,
         **({"per_layer": layer_report(data, result.predictions)} if len(data.layer_names()) > 1 else {}),
-        **({"layer_weights": "each layer of the corpus weighs as much as every other in training"} if data.sample_weights() is not None else {}),
+        **({"layer_weights": "each layer of interviews weighs as much as every other in training"
+                             + (f", the contrast layer {CONTRAST_SHARE:g} of one" if contrast else "")} if data.sample_weights() is not None else {}),
     }
 
 
@@ -190,6 +205,7 @@ def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = 
     template = candidate.pipeline(seed)
     groups = np.array(data.groups, dtype=object)
     weights = data.sample_weights()
+    speech = data.speech()
     curve = []
     for size in sizes:
         f1s = []
@@ -204,9 +220,10 @@ def learning_curve(candidate: Candidate, data: TrainingData, folds, seed: int = 
                 fitted = _fitted(template, [data.texts[i] for i in subset], labels, None if weights is None else weights[subset])
             except AnnotationError:  # a few small interviews may share no word: that point has fewer runs
                 continue
-            scores = decision_scores(fitted, [data.texts[i] for i in test], data.label_order)
+            spoken = test[speech[test]]
+            scores = decision_scores(fitted, [data.texts[i] for i in spoken], data.label_order)
             predicted = [data.label_order[j] for j in scores.argmax(axis=1)]
-            f1s.append(pooled_macro_f1([data.labels[i] for i in test], predicted, sorted({data.labels[i] for i in test})))
+            f1s.append(pooled_macro_f1([data.labels[i] for i in spoken], predicted, sorted({data.labels[i] for i in spoken})))
         if f1s:
             curve.append(_curve_point(size, f1s))
     full = full or cross_validate(candidate, data, folds, seed)
@@ -248,9 +265,9 @@ def train(
     for number, candidate in enumerate(candidates, 1):
         result = cross_validate(candidate, data, folds, seed)
         results.append(result)
-        report(f"[{number}/{len(candidates)}] {candidate.name}: grouped macro-F1 {pooled_macro_f1(data.labels, result.predictions, data.label_order):.3f} ({result.seconds:.1f} s)")
+        report(f"[{number}/{len(candidates)}] {candidate.name}: grouped macro-F1 {speech_f1(data, result.predictions):.3f} ({result.seconds:.1f} s)")
     comparison = [
-        {"candidate": r.candidate.name, **r.candidate.as_dict(), "macro_f1": pooled_macro_f1(data.labels, r.predictions, data.label_order),
+        {"candidate": r.candidate.name, **r.candidate.as_dict(), "macro_f1": speech_f1(data, r.predictions),
          "macro_f1_fold_mean": float(np.mean(r.fold_f1)), "macro_f1_fold_sd": float(np.std(r.fold_f1, ddof=1)) if len(r.fold_f1) > 1 else None,
          "seconds": round(r.seconds, 2)}
         for r in results
@@ -285,7 +302,8 @@ def train(
     report(f"Fitting {best.candidate.name} on all {len(data.labels)} passages …")
     pipeline = _fitted(best.candidate.pipeline(seed), data.texts, data.labels, data.sample_weights())
     truth = np.array([data.label_order.index(label) for label in data.labels])
-    fitted_calibrator = calibrator(seed).fit(best.scores, truth, data.sample_weights())
+    speech, weights = data.speech(), data.sample_weights()
+    fitted_calibrator = calibrator(seed).fit(best.scores[speech], truth[speech], None if weights is None else weights[speech])
     evaluation["calibration"]["temperature"] = fitted_calibrator.temperature_
     model = EthosModel(pipeline, fitted_calibrator, list(data.label_order), candidate=best.candidate)
     return Training(model, evaluation, comparison, best, data)
