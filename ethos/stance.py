@@ -144,7 +144,7 @@ def _words(tokens: Sequence[Token]) -> list[_Word]:
 def _sentences(words: Sequence[_Word]) -> Iterable[list[_Word]]:
     """The passage's sentences; pseudo-sentences of a few content words when it has no punctuation
     (see :func:`ethos.text.pseudo_sentence_starts`)."""
-    starts = pseudo_sentence_starts([(word.text, word.pos in CONTENT_POS and word.content) for word in words])
+    starts = pseudo_sentence_starts([(word.text, word.content) for word in words])
     if len(starts) > 1:
         for start, end in zip(starts, starts[1:] + [len(words)]):
             yield list(words[start:end])

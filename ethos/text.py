@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from typing import Sequence
 
 #: Tokens after which the next word starts a sentence, where every word has a capital.
 SENTENCE_END_TOKENS = frozenset({".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"})
@@ -20,7 +21,7 @@ PSEUDO_SENTENCE_WORDS = 9
 FILLERS = frozenset({"ben", "bon", "hein", "enfin", "quoi", "bah", "disons", "voilà", "euh", "heu", "bref"})
 
 
-def pseudo_sentence_starts(words: "list[tuple[str, bool]]", per: int = PSEUDO_SENTENCE_WORDS) -> list[int]:
+def pseudo_sentence_starts(words: Sequence[tuple[str, bool]], per: int = PSEUDO_SENTENCE_WORDS) -> list[int]:
     """Where the pseudo-sentences of an unpunctuated passage start: ``[0]`` and then every ``per`` content
     words. ``words`` gives each token's text and whether it is a content word.
 
