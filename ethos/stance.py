@@ -28,9 +28,8 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from .nlp import Token, current_session
+from .nlp import Token, derived
 
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 _SENTENCE_END = frozenset({".", "!", "?", "…", ";"})
@@ -329,61 +328,29 @@ def stance_marks(tokens: Sequence[Token]) -> Counter:
     return marks
 
 
-class StanceFeatures(BaseEstimator, TransformerMixin):
-    """Tokens to the named stance features of :func:`stance_marks`: sublinear counts (``1 + log n``),
-    scaled so that a passage's row has length ``weight``. Features seen in fewer than ``min_df``
-    training passages are left out (a rare word under negation is noise, and may be a name)."""
-
-    def __init__(self, weight: float = 1.0, min_df: int = 2, scoped_words: bool = True):
-        self.weight = weight
-        self.min_df = min_df
-        self.scoped_words = scoped_words
-
-    def _marks(self, tokens) -> Counter:
-        session = current_session()
-        key = ("StanceFeatures", getattr(tokens, "text", None))
-        derived = session.derived if session is not None and key[1] is not None else None
-        if derived is not None and key in derived:
-            return derived[key]
-        marks = stance_marks(tokens)
-        if derived is not None:
-            derived[key] = marks
+def passage_marks(tokens: Sequence[Token], scoped_words: bool = True) -> Counter:
+    """:func:`stance_marks` of a passage, once per passage in a lemma session; ``scoped_words=False``
+    leaves out the marks of single words (``NÉG: rentable``), keeping the passage-level ones."""
+    marks = derived(("StanceFeatures",), tokens, lambda: stance_marks(tokens))
+    if scoped_words:
         return marks
+    return Counter({name: n for name, n in marks.items() if marked_word(name) is None})
 
-    def _kept(self, tokens) -> Counter:
-        marks = self._marks(tokens)
-        if self.scoped_words:
-            return marks
-        return Counter({name: n for name, n in marks.items() if marked_word(name) is None})
 
-    def fit(self, passages, labels=None):
-        from .features import name_like_lemmas
-
-        passages = list(passages)
-        document_frequency: Counter = Counter()
-        for tokens in passages:
-            document_frequency.update(self._kept(tokens).keys())
-        people = name_like_lemmas(passages)  # « conclusion: karima » is no stance
-        names = sorted(name for name, df in document_frequency.items() if df >= self.min_df and marked_word(name) not in people)
-        self.vocabulary_ = {name: j for j, name in enumerate(names)}
-        return self
-
-    def transform(self, passages):
-        rows, columns, values = [], [], []
-        for i, tokens in enumerate(passages):
-            kept = [(self.vocabulary_[name], 1.0 + math.log(count)) for name, count in self._kept(tokens).items() if name in self.vocabulary_]
-            norm = math.sqrt(sum(v * v for _, v in kept))
-            for j, value in kept:
-                rows.append(i)
-                columns.append(j)
-                values.append(self.weight * value / norm)
-        return sparse.csr_matrix((values, (rows, columns)), shape=(len(passages), len(self.vocabulary_)), dtype=np.float64)
-
-    def get_feature_names_out(self, input_features=None):
-        names = [None] * len(self.vocabulary_)
-        for name, j in self.vocabulary_.items():
-            names[j] = name
-        return np.array(names, dtype=object)
+def stance_matrix(passages: Sequence[Sequence[Token]], vocabulary: dict[str, int], weight: float = 1.0,
+                  scoped_words: bool = True) -> sparse.csr_matrix:
+    """One row per passage over the columns of ``vocabulary``: sublinear counts (``1 + log n``) of its
+    marks, scaled so that the row has length ``weight`` (the features of a fitted
+    :class:`ethos.transformers.StanceFeatures`)."""
+    rows, columns, values = [], [], []
+    for i, tokens in enumerate(passages):
+        kept = [(vocabulary[name], 1.0 + math.log(count)) for name, count in passage_marks(tokens, scoped_words).items() if name in vocabulary]
+        norm = math.sqrt(sum(v * v for _, v in kept))
+        for j, value in kept:
+            rows.append(i)
+            columns.append(j)
+            values.append(weight * value / norm)
+    return sparse.csr_matrix((values, (rows, columns)), shape=(len(passages), len(vocabulary)), dtype=np.float64)
 
 
 # --- families of grammar words, for reports ----------------------------------------------------------
