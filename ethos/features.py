@@ -132,10 +132,10 @@ def lemma_text(tokens: Sequence[Token], stop_words: bool = True) -> str:
     """The lemmas a model may learn from, space-separated (``stop_words=False`` leaves grammar words
     out); once per passage in a lemma session."""
     return derived(("LemmaText", stop_words), tokens,
-                   lambda: " ".join(feature_lemma(t) for t in kept_tokens(tokens) if stop_words or not t.is_stop))
+                   lambda: " ".join([_feature(t.text, t.lemma) for t in kept_tokens(tokens) if stop_words or not t.is_stop]))
 
 
 def conclusion_text(tokens: Sequence[Token], stop_words: bool = True) -> str:
     """The lemmas of a passage's conclusion (see :func:`conclusion_tokens`), as :func:`lemma_text` writes them."""
     return derived(("ConclusionText", stop_words), tokens,
-                   lambda: " ".join(feature_lemma(t) for t in kept_tokens(conclusion_tokens(tokens)) if stop_words or not t.is_stop))
+                   lambda: " ".join([_feature(t.text, t.lemma) for t in kept_tokens(conclusion_tokens(tokens)) if stop_words or not t.is_stop]))

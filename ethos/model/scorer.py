@@ -66,7 +66,9 @@ class TfidfBlock:
     def _grams(self, words: list[str]) -> list[str]:
         low, high = self.ngram_range
         grams = list(words) if low == 1 else []
-        for n in range(max(low, 2), min(high, len(words)) + 1):
+        if low <= 2 <= high:
+            grams += [first + " " + second for first, second in zip(words, words[1:])]
+        for n in range(max(low, 3), min(high, len(words)) + 1):
             grams += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
         return grams
 
@@ -77,7 +79,8 @@ class TfidfBlock:
         counts: list[int] = []
         indptr = [0]
         for text in texts:
-            found = Counter(j for j in map(column, self._grams(split(text))) if j is not None)
+            found = Counter(map(column, self._grams(split(text))))
+            found.pop(None, None)  # n-grams out of the vocabulary
             indices.extend(found.keys())
             counts.extend(found.values())
             indptr.append(len(indices))
