@@ -35,6 +35,7 @@ CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 _SENTENCE_END = frozenset({".", "!", "?", "…", ";"})
 _CLAUSE_END = _SENTENCE_END | {",", ":", "—", "–", "(", ")"}
 _QUOTES_OPEN, _QUOTES_CLOSE = frozenset({"«", "“"}), frozenset({"»", "”"})
+_QUOTES = _QUOTES_OPEN | _QUOTES_CLOSE
 
 # --- lexicons (lemmas, lower-case; acronyms as written) ---------------------------------------------
 
@@ -89,6 +90,8 @@ dire expliquer demander exiger répéter affirmer annoncer prétendre réclamer 
 préconiser recommander imposer vouloir attendre souhaiter parler
 """.split())
 _OTHERS = frozenset({"il", "ils", "elle", "elles"})
+#: Prepositions that report an institution's view (« selon l'ARS », « d'après le siège »).
+_REPORTING = frozenset({"selon", "après"})
 #: Words that frame a sentence as a critique of what is done to the work.
 _CRITIQUE_LEMMAS = frozenset("""
 imposer imposé détriment obliger contraindre forcer subir dicter soi-disant prétendu prétendument prétexte
@@ -136,7 +139,7 @@ def _word(text: str, lemma: str, pos: str, is_stop: bool) -> _Word:
 
 
 def _words(tokens: Sequence[Token]) -> list[_Word]:
-    return [_word(t.text, t.lemma, t.pos, t.is_stop) for t in tokens]
+    return [_word(text, lemma, pos, is_stop) for text, lemma, pos, is_stop, _ in tokens]
 
 
 def _sentences(words: Sequence[_Word]) -> Iterable[list[_Word]]:
@@ -150,8 +153,10 @@ def _sentences(words: Sequence[_Word]) -> Iterable[list[_Word]]:
         yield sentence
 
 
-def _negated(sentence: Sequence[_Word]) -> list[bool]:
+def _negated(sentence: Sequence[_Word], lowers: Sequence[str]) -> list[bool]:
     """For each word, whether it lies between a negation and the end of its clause."""
+    if _NEGATION_TEXTS.isdisjoint(lowers):
+        return [False] * len(sentence)
     inside, out = False, []
     for word in sentence:
         if word.text in _CLAUSE_END or word.lemma == "mais":
@@ -162,10 +167,12 @@ def _negated(sentence: Sequence[_Word]) -> list[bool]:
     return out
 
 
-def _reported(sentence: Sequence[_Word], lemmas: Sequence[str]) -> list[bool]:
+def _reported(sentence: Sequence[_Word], lemmas: Sequence[str], lowers: Sequence[str]) -> list[bool]:
     """For each word, whether it is in someone else's words: after a verb of saying whose subject is
     another (il, ils, on nous, an institution) until the sentence ends, or inside quotation marks."""
     out = [False] * len(sentence)
+    if _SAYING.isdisjoint(lemmas) and _REPORTING.isdisjoint(lemmas) and _QUOTES.isdisjoint(lowers):  # quotes have no case
+        return out  # most sentences: no verb of saying, no quotation, no « selon »
     quoted = False
     start = None
     for i, word in enumerate(sentence):
@@ -185,7 +192,7 @@ def _reported(sentence: Sequence[_Word], lemmas: Sequence[str]) -> list[bool]:
         for i in range(start, len(sentence)):
             out[i] = True
     for i, lemma in enumerate(lemmas):  # « selon l'ARS, ... », « d'après le siège, ... »
-        if lemma in ("selon", "après") and i + 2 < len(lemmas) and any(l in INSTITUTIONS for l in lemmas[i + 1:i + 4]):
+        if lemma in _REPORTING and i + 2 < len(lemmas) and any(l in INSTITUTIONS for l in lemmas[i + 1:i + 4]):
             for j in range(i, len(sentence)):
                 if sentence[j].text in _CLAUSE_END and j > i + 1:
                     break
@@ -196,12 +203,15 @@ def _reported(sentence: Sequence[_Word], lemmas: Sequence[str]) -> list[bool]:
 _PHRASES_BY_START: dict[str, list[tuple[str, ...]]] = {}
 for _phrase in _CRITIQUE_PHRASES:
     _PHRASES_BY_START.setdefault(_phrase[0], []).append(tuple(_phrase))
+_PHRASE_STARTS = frozenset(phrase[:2] for phrase in _CRITIQUE_PHRASES)
 
 
 def _critique(lemmas: Sequence[str]) -> bool:
     """Whether a sentence is framed as a critique (« on nous impose », « au détriment de », « soi-disant »...)."""
     if not _CRITIQUE_LEMMAS.isdisjoint(lemmas):
         return True
+    if _PHRASE_STARTS.isdisjoint(zip(lemmas, lemmas[1:])):  # most sentences: no phrase starts
+        return False
     for i, lemma in enumerate(lemmas):
         for phrase in _PHRASES_BY_START.get(lemma, ()):
             if tuple(lemmas[i:i + len(phrase)]) == phrase:
@@ -266,8 +276,8 @@ def stance_marks(tokens: Sequence[Token]) -> Counter:
         for kind in word.kinds:
             marks[CONCLUDED + LEXICON_NAMES[kind]] += 1
     for sentence in sentences:
-        lemmas = [w.lemma for w in sentence]
-        negated, reported = _negated(sentence), _reported(sentence, lemmas)
+        lemmas, lowers = [w.lemma for w in sentence], [w.lower for w in sentence]
+        negated, reported = _negated(sentence, lowers), _reported(sentence, lemmas, lowers)
         critique = _critique(lemmas)
         found = {"management": 0, "trade": 0, "values": 0, "negative": 0, "positive": 0}
         after_but = False
