@@ -55,7 +55,7 @@ class TfidfBlock:
     vocabulary: dict[str, int]
     idf: np.ndarray
     ngram_range: tuple[int, int] = (1, 2)
-    token_pattern: str = TFIDF_TRANSFORM["token_pattern"]
+    token_pattern: str = r"[^ ]+"
 
     def names(self) -> np.ndarray:
         names = [""] * len(self.vocabulary)
@@ -79,7 +79,7 @@ class TfidfBlock:
         counts: list[int] = []
         indptr = [0]
         for text in texts:
-            found = Counter(map(column, self._grams(split(text))))
+            found: Counter = Counter(map(column, self._grams(split(text))))
             found.pop(None, None)  # n-grams out of the vocabulary
             indices.extend(found.keys())
             counts.extend(found.values())
