@@ -10,7 +10,7 @@ absolute value) and puts the sum of all the others in ``rest``, so that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -65,84 +65,115 @@ class Explained:
             self._codes = (np.array([index.get(f, -1) for f in self.families], dtype=np.int64), names)
         return self._codes
 
-    def _items(self, i: int, members_of: Callable[[np.ndarray, np.ndarray], set[int]] | None = None
-               ) -> tuple[np.ndarray, np.ndarray, list[str], dict[int, list[str]]]:
-        """Passage ``i``'s contributions as ``(keys, values, names, members)``: a column's key is the column,
-        a family's is ``-1 - f``; ``names`` are filled for word vectors. ``members`` lists the grammar words
-        of the families ``members_of(keys, values)`` names (all of them when it is None)."""
-        window = slice(self.indptr[i], self.indptr[i + 1])
-        values, columns = self.values[window], self.features[window].astype(np.int64)
-        extra_names: list[str] = []
-        members: dict[int, list[str]] = {}
+    def _grouped(self, rows: np.ndarray) -> _Grouped:
+        """The contributions of passages ``rows`` with grammar words summed into their families, for all
+        of them at once (see :class:`_Grouped`)."""
+        starts, lengths = self.indptr[rows], self.indptr[rows + 1] - self.indptr[rows]
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        positions = np.arange(len(owner)) + np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        columns, values = self.features[positions].astype(np.int64), self.values[positions]
+        owners, keys, parts = [owner], [columns], [values]
+        family_owner = family_of = columns[:0]
+        family_values = values[:0]
         codes = self._family_codes()
+        n_families = len(codes[1]) if codes is not None else 0
         if codes is not None:
-            family_of = codes[0][columns]
-            in_family = family_of >= 0
-            if in_family.any():
-                sums = np.bincount(family_of[in_family], weights=values[in_family], minlength=len(codes[1]))
-                present = np.flatnonzero(np.bincount(family_of[in_family], minlength=len(codes[1])))
-                family_columns, family_values = columns[in_family], values[in_family]
-                grouped_values = np.concatenate([values[~in_family], sums[present]])
-                grouped_columns = np.concatenate([columns[~in_family], -1 - present])
-                wanted = None if members_of is None else members_of(grouped_columns, grouped_values)
-                for f in present:
-                    if wanted is not None and -1 - int(f) not in wanted:
-                        continue  # a family the explanation does not list: its members are not needed
-                    mine = family_of[in_family] == f
-                    strongest = np.lexsort((family_columns[mine], -np.abs(family_values[mine])))
-                    members[-1 - int(f)] = [str(self.names[c]) for c in family_columns[mine][strongest]]
-                values, columns = grouped_values, grouped_columns
-        if self.word_shares and self.word_shares[i]:
-            shares = self.word_shares[i]
-            extra_names = [VECTOR_PREFIX + word for word in shares]
-            values = np.concatenate([values, np.fromiter(shares.values(), dtype=np.float64, count=len(shares))])
-            columns = np.concatenate([columns, -1_000_000 - np.arange(len(shares))])
-        return columns, values, extra_names, members
+            of = codes[0][columns]
+            in_family = of >= 0
+            family_owner, family_of, family_columns, family_values = owner[in_family], of[in_family], columns[in_family], values[in_family]
+            # one bin per passage and family: each sum adds a passage's values in their stored order
+            bins = family_owner * n_families + family_of
+            sums = np.bincount(bins, weights=family_values, minlength=len(rows) * n_families)
+            present = np.flatnonzero(np.bincount(bins, minlength=len(rows) * n_families))
+            owners, keys, parts = [owner[~in_family], present // n_families], [columns[~in_family], -1 - present % n_families], [values[~in_family], sums[present]]
+            columns = family_columns
+        extra_names: list[list[str]] = [[] for _ in rows]
+        for r, i in enumerate(rows):
+            shares = self.word_shares[i] if self.word_shares else None
+            if shares:
+                extra_names[r] = [VECTOR_PREFIX + word for word in shares]
+                owners.append(np.full(len(shares), r))
+                keys.append(_VECTOR_KEY - np.arange(len(shares)))
+                parts.append(np.fromiter(shares.values(), dtype=np.float64, count=len(shares)))
+        owner = np.concatenate(owners)
+        by_passage = np.argsort(owner, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(rows)))])
+        members = np.lexsort((columns, -np.abs(family_values), family_of, family_owner))
+        return _Grouped(bounds, np.concatenate(keys)[by_passage], np.concatenate(parts)[by_passage], extra_names,
+                        family_owner[members] * n_families + family_of[members], columns[members])
 
     def _name(self, key: int, extra_names: list[str]) -> str:
         if key >= 0:
             return str(self.names[key])
-        if key <= -1_000_000:
-            return extra_names[-1_000_000 - key]
+        if key <= _VECTOR_KEY:
+            return extra_names[_VECTOR_KEY - key]
         return self._family_codes()[1][-1 - key]
 
     def grouped(self, i: int) -> dict[str, float]:
         """Every contribution to passage ``i``'s winning score by the name a report shows: grammar
         words summed into their family. The values sum to the same total as :meth:`contributions`."""
-        keys, values, extra_names, _ = self._items(i)
+        found = self._grouped(np.array([i]))
         grouped: dict[str, float] = {}
-        for key, value in zip(keys, values):
-            name = self._name(int(key), extra_names)
+        for key, value in zip(found.keys, found.values):
+            name = self._name(int(key), found.extra_names[0])
             grouped[name] = grouped.get(name, 0.0) + float(value)
         return grouped
 
     def explanation(self, i: int, top: int) -> dict:
         """The ``top`` contributions that weigh most (in absolute value), grammar words summed into their
         family (with its members), and the sum of all the others in ``rest``."""
-        k = int(self.scores[i].argmax())
+        return self.explanations(top, [i])[0]
 
-        def listed_families(keys: np.ndarray, values: np.ndarray) -> set[int]:
-            listed = np.lexsort((keys, -np.abs(values)))[:top]
-            return {int(key) for key in keys[listed] if -1_000_000 < key < 0}
+    def explanations(self, top: int, rows: Sequence[int] | None = None) -> list[dict]:
+        """:meth:`explanation` of passages ``rows`` (all of them by default), computed together."""
+        rows = np.arange(len(self.scores)) if rows is None else np.asarray(rows, dtype=np.int64)
+        found = self._grouped(rows)
+        bounds, extra_names = found.bounds, found.extra_names
+        owner = np.repeat(np.arange(len(rows)), np.diff(bounds))
+        order = np.lexsort((found.keys, -np.abs(found.values), owner))  # by passage, then weight, then column
+        keys, values = found.keys[order], found.values[order]
+        listed_keys, listed_values = keys.tolist(), values.tolist()
+        codes = self._family_codes()
+        n_families = len(codes[1]) if codes is not None else 0
+        # where each passage's members of each family start and end in member_columns
+        member_bounds = np.searchsorted(found.member_family, np.arange(len(rows) * n_families + 1)).tolist()
+        member_columns = found.member_columns.tolist()
+        names, intercepts = self.names.tolist(), self.intercepts.tolist()
+        winners = (self.scores[rows].argmax(axis=1) if len(rows) else np.zeros(0, dtype=int)).tolist()
+        result = []
+        for r, (start, end) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+            features = []
+            for j in range(start, min(end, start + top)):
+                key = listed_keys[j]
+                entry = {"feature": self._name(key, extra_names[r]), "contribution": listed_values[j]}
+                if _VECTOR_KEY < key < 0:  # the grammar words behind a family, strongest first
+                    first, last = member_bounds[r * n_families - 1 - key], member_bounds[r * n_families - key]
+                    entry["members"] = [str(names[c]) for c in member_columns[first:min(last, first + MAX_MEMBERS)]]
+                    if last - first > MAX_MEMBERS:
+                        entry["n_members"] = last - first
+                features.append(entry)
+            k = winners[r]
+            result.append({"label": self.labels[k], "intercept": intercepts[k], "features": features, "rest": float(values[start + top:end].sum())})
+        return result
 
-        keys, values, extra_names, members = self._items(i, listed_families)
-        order = np.lexsort((keys, -np.abs(values)))
-        listed = order[:top]
-        features = []
-        for j in listed:
-            key = int(keys[j])
-            entry = {"feature": self._name(key, extra_names), "contribution": float(values[j])}
-            if key in members:  # the grammar words behind a family, strongest first
-                entry["members"] = members[key][:MAX_MEMBERS]
-                if len(members[key]) > MAX_MEMBERS:
-                    entry["n_members"] = len(members[key])
-            features.append(entry)
-        return {
-            "label": self.labels[k],
-            "intercept": float(self.intercepts[k]),
-            "features": features,
-            "rest": float(values[order[top:]].sum()),
-        }
+
+#: The key of a passage's first word-vector share (the next ones count down from it).
+_VECTOR_KEY = -1_000_000
+
+
+class _Grouped(NamedTuple):
+    """Contributions of some passages, flat: passage ``r``'s at ``bounds[r]:bounds[r + 1]``, first its
+    columns (key: the column) in stored order, then its families of grammar words (key ``-1 - f``,
+    the sum of their columns), then its word-vector shares (key ``_VECTOR_KEY - k``, named
+    ``extra_names[r][k]``). ``member_columns`` are the columns of each family's grammar words in each
+    passage, by passage and family (``member_family``: ``r * n_families + f``), strongest first."""
+
+    bounds: np.ndarray
+    keys: np.ndarray
+    values: np.ndarray
+    extra_names: list[list[str]]
+    member_family: np.ndarray
+    member_columns: np.ndarray
 
 
 def explain(model: EthosModel, texts: Sequence[str]) -> Explained:
@@ -182,9 +213,12 @@ def feature_families(model: EthosModel, names: np.ndarray) -> np.ndarray | None:
 
 def passage_records(passages, explained: Explained, top: int) -> list[dict]:
     """One record per passage, in the contract's shape (plus speaker, offsets and the winning probability)."""
+    labels = explained.labels
+    winners = explained.scores.argmax(axis=1).tolist() if len(passages) else []
+    scores, probabilities = explained.scores.tolist(), explained.probabilities.tolist()
+    explanations = explained.explanations(top)
     records = []
     for i, passage in enumerate(passages):
-        label = explained.predicted(i)
         records.append({
             "doc_id": passage.doc_id,
             "passage_id": passage.passage_id,
@@ -192,11 +226,11 @@ def passage_records(passages, explained: Explained, top: int) -> list[dict]:
             "start": passage.start,
             "end": passage.end,
             "text": passage.text,
-            "label": label,
-            "probability": float(explained.probabilities[i][explained.labels.index(label)]),
-            "scores": {lab: float(s) for lab, s in zip(explained.labels, explained.scores[i])},
-            "probabilities": {lab: float(p) for lab, p in zip(explained.labels, explained.probabilities[i])},
-            "explanation": explained.explanation(i, top),
+            "label": labels[winners[i]],
+            "probability": probabilities[i][winners[i]],
+            "scores": dict(zip(labels, scores[i])),
+            "probabilities": dict(zip(labels, probabilities[i])),
+            "explanation": explanations[i],
         })
     return records
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 from .errors import CacheError, EthosError
 
@@ -257,6 +257,23 @@ class Tokens(list):
 
 def current_session() -> LemmaSession | None:
     return _session.get()
+
+
+_Derived = TypeVar("_Derived")
+
+
+def derived(step: tuple, tokens: Sequence[Token], compute: Callable[[], _Derived]) -> _Derived:
+    """What ``step`` derives from a passage's tokens (``compute()``), kept for the current lemma session
+    under the step and the passage's clean text, so that it is computed once per passage."""
+    session = _session.get()
+    text = getattr(tokens, "text", None)
+    if session is None or text is None:
+        return compute()
+    key = (*step, text)
+    found = session.derived.get(key)
+    if found is None:
+        found = session.derived[key] = compute()
+    return found
 
 
 def session_lemmas(texts: Sequence[str]) -> list[Tokens]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from typing import Iterable, Sequence
@@ -62,6 +63,7 @@ def is_role_label(label: str) -> bool:
     return first[:1].isupper() and fold(first) in _ROLES and len(label.split()) <= 4
 
 
+@functools.lru_cache(maxsize=4096)  # a transcript repeats its few labels on thousands of lines
 def _plausible_label(label: str) -> bool:
     if _PLACEHOLDER.match(label) or is_interviewer_tag(label):
         return True

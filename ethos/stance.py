@@ -28,15 +28,15 @@ from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
 
-from .nlp import Token, current_session
+from .nlp import Token, derived
 from .text import pseudo_sentence_starts
 
 CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 _SENTENCE_END = frozenset({".", "!", "?", "…", ";"})
 _CLAUSE_END = _SENTENCE_END | {",", ":", "—", "–", "(", ")"}
 _QUOTES_OPEN, _QUOTES_CLOSE = frozenset({"«", "“"}), frozenset({"»", "”"})
+_QUOTES = _QUOTES_OPEN | _QUOTES_CLOSE
 
 # --- lexicons (lemmas, lower-case; acronyms as written) ---------------------------------------------
 
@@ -91,6 +91,8 @@ dire expliquer demander exiger répéter affirmer annoncer prétendre réclamer 
 préconiser recommander imposer vouloir attendre souhaiter parler
 """.split())
 _OTHERS = frozenset({"il", "ils", "elle", "elles"})
+#: Prepositions that report an institution's view (« selon l'ARS », « d'après le siège »).
+_REPORTING = frozenset({"selon", "après"})
 #: Words that frame a sentence as a critique of what is done to the work.
 _CRITIQUE_LEMMAS = frozenset("""
 imposer imposé détriment obliger contraindre forcer subir dicter soi-disant prétendu prétendument prétexte
@@ -138,7 +140,7 @@ def _word(text: str, lemma: str, pos: str, is_stop: bool) -> _Word:
 
 
 def _words(tokens: Sequence[Token]) -> list[_Word]:
-    return [_word(t.text, t.lemma, t.pos, t.is_stop) for t in tokens]
+    return [_word(text, lemma, pos, is_stop) for text, lemma, pos, is_stop, _ in tokens]
 
 
 def _sentences(words: Sequence[_Word]) -> Iterable[list[_Word]]:
@@ -159,8 +161,10 @@ def _sentences(words: Sequence[_Word]) -> Iterable[list[_Word]]:
         yield sentence
 
 
-def _negated(sentence: Sequence[_Word]) -> list[bool]:
+def _negated(sentence: Sequence[_Word], lowers: Sequence[str]) -> list[bool]:
     """For each word, whether it lies between a negation and the end of its clause."""
+    if _NEGATION_TEXTS.isdisjoint(lowers):
+        return [False] * len(sentence)
     inside, out = False, []
     for word in sentence:
         if word.text in _CLAUSE_END or word.lemma == "mais":
@@ -171,10 +175,12 @@ def _negated(sentence: Sequence[_Word]) -> list[bool]:
     return out
 
 
-def _reported(sentence: Sequence[_Word], lemmas: Sequence[str]) -> list[bool]:
+def _reported(sentence: Sequence[_Word], lemmas: Sequence[str], lowers: Sequence[str]) -> list[bool]:
     """For each word, whether it is in someone else's words: after a verb of saying whose subject is
     another (il, ils, on nous, an institution) until the sentence ends, or inside quotation marks."""
     out = [False] * len(sentence)
+    if _SAYING.isdisjoint(lemmas) and _REPORTING.isdisjoint(lemmas) and _QUOTES.isdisjoint(lowers):  # quotes have no case
+        return out  # most sentences: no verb of saying, no quotation, no « selon »
     quoted = False
     start = None
     for i, word in enumerate(sentence):
@@ -194,7 +200,7 @@ def _reported(sentence: Sequence[_Word], lemmas: Sequence[str]) -> list[bool]:
         for i in range(start, len(sentence)):
             out[i] = True
     for i, lemma in enumerate(lemmas):  # « selon l'ARS, ... », « d'après le siège, ... »
-        if lemma in ("selon", "après") and i + 2 < len(lemmas) and any(l in INSTITUTIONS for l in lemmas[i + 1:i + 4]):
+        if lemma in _REPORTING and i + 2 < len(lemmas) and any(l in INSTITUTIONS for l in lemmas[i + 1:i + 4]):
             for j in range(i, len(sentence)):
                 if sentence[j].text in _CLAUSE_END and j > i + 1:
                     break
@@ -205,12 +211,15 @@ def _reported(sentence: Sequence[_Word], lemmas: Sequence[str]) -> list[bool]:
 _PHRASES_BY_START: dict[str, list[tuple[str, ...]]] = {}
 for _phrase in _CRITIQUE_PHRASES:
     _PHRASES_BY_START.setdefault(_phrase[0], []).append(tuple(_phrase))
+_PHRASE_STARTS = frozenset(phrase[:2] for phrase in _CRITIQUE_PHRASES)
 
 
 def _critique(lemmas: Sequence[str]) -> bool:
     """Whether a sentence is framed as a critique (« on nous impose », « au détriment de », « soi-disant »...)."""
     if not _CRITIQUE_LEMMAS.isdisjoint(lemmas):
         return True
+    if _PHRASE_STARTS.isdisjoint(zip(lemmas, lemmas[1:])):  # most sentences: no phrase starts
+        return False
     for i, lemma in enumerate(lemmas):
         for phrase in _PHRASES_BY_START.get(lemma, ()):
             if tuple(lemmas[i:i + len(phrase)]) == phrase:
@@ -275,8 +284,8 @@ def stance_marks(tokens: Sequence[Token]) -> Counter:
         for kind in word.kinds:
             marks[CONCLUDED + LEXICON_NAMES[kind]] += 1
     for sentence in sentences:
-        lemmas = [w.lemma for w in sentence]
-        negated, reported = _negated(sentence), _reported(sentence, lemmas)
+        lemmas, lowers = [w.lemma for w in sentence], [w.lower for w in sentence]
+        negated, reported = _negated(sentence, lowers), _reported(sentence, lemmas, lowers)
         critique = _critique(lemmas)
         found = {"management": 0, "trade": 0, "values": 0, "negative": 0, "positive": 0}
         after_but = False
@@ -337,61 +346,29 @@ def stance_marks(tokens: Sequence[Token]) -> Counter:
     return marks
 
 
-class StanceFeatures(BaseEstimator, TransformerMixin):
-    """Tokens to the named stance features of :func:`stance_marks`: sublinear counts (``1 + log n``),
-    scaled so that a passage's row has length ``weight``. Features seen in fewer than ``min_df``
-    training passages are left out (a rare word under negation is noise, and may be a name)."""
-
-    def __init__(self, weight: float = 1.0, min_df: int = 2, scoped_words: bool = True):
-        self.weight = weight
-        self.min_df = min_df
-        self.scoped_words = scoped_words
-
-    def _marks(self, tokens) -> Counter:
-        session = current_session()
-        key = ("StanceFeatures", getattr(tokens, "text", None))
-        derived = session.derived if session is not None and key[1] is not None else None
-        if derived is not None and key in derived:
-            return derived[key]
-        marks = stance_marks(tokens)
-        if derived is not None:
-            derived[key] = marks
+def passage_marks(tokens: Sequence[Token], scoped_words: bool = True) -> Counter:
+    """:func:`stance_marks` of a passage, once per passage in a lemma session; ``scoped_words=False``
+    leaves out the marks of single words (``NÉG: rentable``), keeping the passage-level ones."""
+    marks = derived(("StanceFeatures",), tokens, lambda: stance_marks(tokens))
+    if scoped_words:
         return marks
+    return Counter({name: n for name, n in marks.items() if marked_word(name) is None})
 
-    def _kept(self, tokens) -> Counter:
-        marks = self._marks(tokens)
-        if self.scoped_words:
-            return marks
-        return Counter({name: n for name, n in marks.items() if marked_word(name) is None})
 
-    def fit(self, passages, labels=None):
-        from .features import name_like_lemmas
-
-        passages = list(passages)
-        document_frequency: Counter = Counter()
-        for tokens in passages:
-            document_frequency.update(self._kept(tokens).keys())
-        people = name_like_lemmas(passages)  # « conclusion: karima » is no stance
-        names = sorted(name for name, df in document_frequency.items() if df >= self.min_df and marked_word(name) not in people)
-        self.vocabulary_ = {name: j for j, name in enumerate(names)}
-        return self
-
-    def transform(self, passages):
-        rows, columns, values = [], [], []
-        for i, tokens in enumerate(passages):
-            kept = [(self.vocabulary_[name], 1.0 + math.log(count)) for name, count in self._kept(tokens).items() if name in self.vocabulary_]
-            norm = math.sqrt(sum(v * v for _, v in kept))
-            for j, value in kept:
-                rows.append(i)
-                columns.append(j)
-                values.append(self.weight * value / norm)
-        return sparse.csr_matrix((values, (rows, columns)), shape=(len(passages), len(self.vocabulary_)), dtype=np.float64)
-
-    def get_feature_names_out(self, input_features=None):
-        names = [None] * len(self.vocabulary_)
-        for name, j in self.vocabulary_.items():
-            names[j] = name
-        return np.array(names, dtype=object)
+def stance_matrix(passages: Sequence[Sequence[Token]], vocabulary: dict[str, int], weight: float = 1.0,
+                  scoped_words: bool = True) -> sparse.csr_matrix:
+    """One row per passage over the columns of ``vocabulary``: sublinear counts (``1 + log n``) of its
+    marks, scaled so that the row has length ``weight`` (the features of a fitted
+    :class:`ethos.transformers.StanceFeatures`)."""
+    rows, columns, values = [], [], []
+    for i, tokens in enumerate(passages):
+        kept = [(vocabulary[name], 1.0 + math.log(count)) for name, count in passage_marks(tokens, scoped_words).items() if name in vocabulary]
+        norm = math.sqrt(sum(v * v for _, v in kept))
+        for j, value in kept:
+            rows.append(i)
+            columns.append(j)
+            values.append(weight * value / norm)
+    return sparse.csr_matrix((values, (rows, columns)), shape=(len(passages), len(vocabulary)), dtype=np.float64)
 
 
 # --- families of grammar words, for reports ----------------------------------------------------------

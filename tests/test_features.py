@@ -6,7 +6,8 @@ import pytest
 from sklearn.base import clone
 
 from ethos.cleaning import clean
-from ethos.features import LemmaText, Lemmatizer, MeanVectors, feature_lemma, kept_tokens, ngram_vectoriser
+from ethos.features import feature_lemma, kept_tokens
+from ethos.transformers import LemmaText, Lemmatizer, MeanVectors, ngram_vectoriser
 from ethos.nlp import Token, Tokens, lemma_session, lemmatize
 
 

@@ -91,8 +91,8 @@ def test_a_name_that_only_opens_sentences_is_found_with_the_models_words():
 
 
 def test_the_model_never_learns_a_word_only_written_with_a_capital():
-    from ethos.features import LemmaText, name_like_lemmas
-    from ethos.stance import StanceFeatures
+    from ethos.features import name_like_lemmas
+    from ethos.transformers import LemmaText, StanceFeatures
 
     passages = [tokens("Karima/NOUN", "refuse/VERB", "le/DET*", "tableau/NOUN", "./PUNCT"),
                 tokens("Karima/NOUN", "ne/ADV*", "remplit/VERB", "pas/ADV*", "le/DET*", "tableau/NOUN", "./PUNCT"),

@@ -9,7 +9,8 @@ from sklearn.base import clone
 
 from ethos.nlp import lemma_session, session_lemmas
 from ethos.stance import (AFTER_BUT_MANAGEMENT, ENUNCIATION_NAMES, GRAMMAR, MANAGEMENT_CRITICISED, MANAGEMENT_PLAIN, MANAGEMENT_PRAISED,
-                          MANAGEMENT_REPORTED, NO_SECTOR_WORD, VALUES_SUBORDINATED, StanceFeatures, family, marked_word, stance_marks)
+                          MANAGEMENT_REPORTED, NO_SECTOR_WORD, VALUES_SUBORDINATED, family, marked_word, stance_marks)
+from ethos.transformers import StanceFeatures
 
 
 def marks(text: str) -> dict:

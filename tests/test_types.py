@@ -6,7 +6,8 @@ import pytest
 from conftest import ROOT
 
 CHECKED = ["text.py", "document.py", "archive.py", "cleaning.py", "textio.py", "tables.py", "speakers.py", "segment.py", "names.py",
-           "codebook.py", "annotations.py", "agreement.py", "model/data.py", "model/calibration.py", "model/store.py"]
+           "codebook.py", "annotations.py", "agreement.py", "model/data.py", "model/calibration.py", "model/store.py",
+           "model/scorer.py", "features.py", "stance.py"]
 
 
 def test_the_plain_modules_type_check():

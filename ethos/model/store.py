@@ -10,8 +10,10 @@ trained models to each other. So a model folder holds only data, read with :mod:
 - ``model.npz``: the numbers: the n-grams' idf, the classifier's coefficients and intercepts.
 
 :func:`read_model` rebuilds the pipeline from the candidate with :func:`ethos.model.pipeline.build_pipeline` and
-sets the fitted values on it: the same code that trains a model scores with it, and nothing in the
-folder decides which code runs. A value of the wrong shape or type is refused with a one-line message.
+sets the fitted values on it, and nothing in the folder decides which code runs. A value of the wrong
+shape or type is refused with a one-line message. To score, :func:`read_scorer` reads the same values
+into a :class:`~ethos.model.scorer.LinearScorer`, which computes the pipeline's features and scores
+without importing scikit-learn (tests check that both agree).
 """
 
 from __future__ import annotations
@@ -124,8 +126,12 @@ def _apply_settings(step, settings) -> None:
 def read_model(folder: Path):
     """``(pipeline, calibrator, labels, candidate)`` of a model folder's data files; :class:`ModelError` when they
     are not what :func:`write_model` writes."""
+    description, arrays = read_model_files(folder)
+    return rebuild_model(folder, description, arrays)
 
 
+def read_model_files(folder: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The description (``model.json``) and the arrays (``model.npz``) of a model folder, read as data."""
     folder = Path(folder)
     try:
         description = json.loads((folder / MODEL_JSON).read_text(encoding="utf-8"))
@@ -140,10 +146,32 @@ def read_model(folder: Path):
         raise ModelError(f"{folder}: {MODEL_ARRAYS} is missing") from None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:  # object arrays are refused here too
         raise ModelError(f"{folder / MODEL_ARRAYS}: not a model's arrays ({error})") from None
+    return description, arrays
+
+
+_INCONSISTENT = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def _inconsistent(folder: Path, error: Exception) -> ModelError:
+    return ModelError(f"{folder}: its model files are inconsistent ({type(error).__name__}: {error}); retrain it with `ethos train --model-dir {folder}`")
+
+
+def rebuild_model(folder: Path, description: dict, arrays: dict[str, np.ndarray]):
+    """``(pipeline, calibrator, labels, candidate)`` of a model's files (:func:`read_model_files`)."""
     try:
         return _rebuild(description, arrays, Candidate, TemperatureScaling)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-        raise ModelError(f"{folder}: its model files are inconsistent ({type(error).__name__}: {error}); retrain it with `ethos train --model-dir {folder}`") from None
+    except _INCONSISTENT as error:
+        raise _inconsistent(Path(folder), error) from None
+
+
+def read_scorer(folder: Path, description: dict, arrays: dict[str, np.ndarray]):
+    """``(scorer, calibrator, labels, candidate)`` of a model's files, scoring without scikit-learn
+    (:class:`~ethos.model.scorer.LinearScorer`); None for a model the scorer does not serve (word vectors,
+    settings it does not reproduce), which :func:`rebuild_model` reads, or refuses."""
+    try:
+        return _scorer(description, arrays)
+    except _INCONSISTENT as error:
+        raise _inconsistent(Path(folder), error) from None
 
 
 def _strings(values, what: str) -> list[str]:
@@ -166,60 +194,130 @@ def _floats(array: np.ndarray, shape: tuple, what: str) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
-def _rebuild(description: dict, arrays: dict, Candidate, TemperatureScaling):
+def _positive(value, what: str) -> float:
+    if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{what} must be a positive number")
+    return float(value)
+
+
+def _parts(description: dict, arrays: dict, Candidate) -> dict:
+    """The fitted values of a model's files, checked: what every step and the classifier hold."""
     if not isinstance(description, dict) or description.get("format") != FORMAT:
         found = description.get("format") if isinstance(description, dict) else None
         raise ValueError(f"model format {found}, this ethos reads format {FORMAT}")
-    labels = _strings(description["labels"], "labels")
-    candidate = Candidate.from_dict(description["candidate"])
+    parts: dict = {"labels": _strings(description["labels"], "labels"), "candidate": Candidate.from_dict(description["candidate"])}
+    candidate = parts["candidate"]
+    parts["grammar_lemmas"] = _strings(description["lemma_text"]["grammar_lemmas"], "grammar_lemmas")
+    vocabulary = parts["vocabulary"] = _vocabulary(description["ngrams"]["vocabulary"], "the n-gram vocabulary")
+    parts["idf"] = _floats(arrays["idf"], (len(vocabulary),), "idf")
+    width = len(vocabulary)
+    if candidate.stance:
+        parts["stance_vocabulary"] = _vocabulary(description["stance"]["vocabulary"], "the stance vocabulary")
+        width += len(parts["stance_vocabulary"])
+    if candidate.conclusion:
+        recorded = description["conclusion"]
+        conclusion_vocabulary = parts["conclusion_vocabulary"] = _vocabulary(recorded["ngrams"]["vocabulary"], "the conclusion's vocabulary")
+        parts["conclusion_idf"] = _floats(arrays["conclusion_idf"], (len(conclusion_vocabulary),), "conclusion_idf")
+        parts["conclusion_weight"] = _positive(recorded["weight"], "the conclusion's weight")
+        width += len(conclusion_vocabulary)
+    if candidate.vectors:
+        parts["n_vectors"] = int(description["vectors"]["n_features_out"])
+        width += parts["n_vectors"]
+    classes = parts["classes"] = _strings(description["classifier"]["classes"], "classes")
+    rows = 1 if len(classes) == 2 and candidate.classifier != "complement_nb" else len(classes)
+    if candidate.classifier == "complement_nb":
+        parts["feature_log_prob"] = _floats(arrays["feature_log_prob"], (rows, width), "feature_log_prob")
+    else:
+        parts["coef"] = _floats(arrays["coef"], (rows, width), "coef")
+        parts["intercept"] = _floats(arrays["intercept"], (rows,), "intercept")
+    parts["width"] = width
+    parts["temperature"] = _positive(description["calibrator"]["temperature"], "the temperature")
+    if sorted(parts["labels"]) != sorted(classes) and not set(classes) <= set(parts["labels"]):
+        raise ValueError("the classifier's classes are not among the model's labels")
+    return parts
+
+
+def _calibrator(parts: dict, TemperatureScaling):
+    calibrator = TemperatureScaling()
+    calibrator.temperature_ = parts["temperature"]
+    return calibrator
+
+
+def _rebuild(description: dict, arrays: dict, Candidate, TemperatureScaling):
+    parts = _parts(description, arrays, Candidate)
+    candidate = parts["candidate"]
     pipeline = candidate.pipeline()
     steps = dict(pipeline.named_steps["features"].transformer_list)
     lemma_text, tfidf = steps["ngrams"].named_steps["text"], steps["ngrams"].named_steps["tfidf"]
     _apply_settings(lemma_text, description["lemma_text"]["settings"])
     _apply_settings(tfidf, description["ngrams"]["settings"])
-    lemma_text.grammar_lemmas_ = _strings(description["lemma_text"]["grammar_lemmas"], "grammar_lemmas")
-    vocabulary = _vocabulary(description["ngrams"]["vocabulary"], "the n-gram vocabulary")
-    tfidf.vocabulary_ = vocabulary
-    tfidf.idf_ = _floats(arrays["idf"], (len(vocabulary),), "idf")
-    width = len(vocabulary)
+    lemma_text.grammar_lemmas_ = parts["grammar_lemmas"]
+    tfidf.vocabulary_ = parts["vocabulary"]
+    tfidf.idf_ = parts["idf"]
     if candidate.stance:
         _apply_settings(steps["stance"], description["stance"]["settings"])
-        stance_vocabulary = _vocabulary(description["stance"]["vocabulary"], "the stance vocabulary")
-        steps["stance"].vocabulary_ = stance_vocabulary
-        width += len(stance_vocabulary)
+        steps["stance"].vocabulary_ = parts["stance_vocabulary"]
     if candidate.conclusion:
         recorded = description["conclusion"]
         step = steps["conclusion"]
         _apply_settings(step.named_steps["text"], recorded["lemma_text"]["settings"])
         _apply_settings(step.named_steps["tfidf"], recorded["ngrams"]["settings"])
         step.named_steps["text"].grammar_lemmas_ = lemma_text.grammar_lemmas_
-        conclusion_vocabulary = _vocabulary(recorded["ngrams"]["vocabulary"], "the conclusion's vocabulary")
-        step.named_steps["tfidf"].vocabulary_ = conclusion_vocabulary
-        step.named_steps["tfidf"].idf_ = _floats(arrays["conclusion_idf"], (len(conclusion_vocabulary),), "conclusion_idf")
-        weight = recorded["weight"]
-        if not isinstance(weight, (int, float)) or not np.isfinite(weight) or weight <= 0:
-            raise ValueError("the conclusion's weight must be a positive number")
-        pipeline.named_steps["features"].transformer_weights = {"conclusion": float(weight)}
-        width += len(conclusion_vocabulary)
+        step.named_steps["tfidf"].vocabulary_ = parts["conclusion_vocabulary"]
+        step.named_steps["tfidf"].idf_ = parts["conclusion_idf"]
+        pipeline.named_steps["features"].transformer_weights = {"conclusion": parts["conclusion_weight"]}
     if candidate.vectors:
         _apply_settings(steps["vectors"], description["vectors"]["settings"])
-        steps["vectors"].n_features_out_ = int(description["vectors"]["n_features_out"])
-        width += steps["vectors"].n_features_out_
+        steps["vectors"].n_features_out_ = parts["n_vectors"]
     classifier = pipeline.named_steps["classifier"]
-    classes = _strings(description["classifier"]["classes"], "classes")
-    classifier.classes_ = np.array(classes, dtype=object)
-    rows = 1 if len(classes) == 2 and candidate.classifier != "complement_nb" else len(classes)
+    classifier.classes_ = np.array(parts["classes"], dtype=object)
     if candidate.classifier == "complement_nb":
-        classifier.feature_log_prob_ = _floats(arrays["feature_log_prob"], (rows, width), "feature_log_prob")
+        classifier.feature_log_prob_ = parts["feature_log_prob"]
     else:
-        classifier.coef_ = _floats(arrays["coef"], (rows, width), "coef")
-        classifier.intercept_ = _floats(arrays["intercept"], (rows,), "intercept")
-    classifier.n_features_in_ = width
-    temperature = description["calibrator"]["temperature"]
-    if not isinstance(temperature, (int, float)) or not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError("the temperature must be a positive number")
-    calibrator = TemperatureScaling()
-    calibrator.temperature_ = float(temperature)
-    if sorted(labels) != sorted(classes) and not set(classes) <= set(labels):
-        raise ValueError("the classifier's classes are not among the model's labels")
-    return pipeline, calibrator, labels, candidate
+        classifier.coef_ = parts["coef"]
+        classifier.intercept_ = parts["intercept"]
+    classifier.n_features_in_ = parts["width"]
+    return pipeline, _calibrator(parts, TemperatureScaling), parts["labels"], candidate
+
+
+_CLASSIFIERS = ("logistic_regression", "linear_svm", "complement_nb")
+
+
+def _stop_words(settings) -> bool | None:
+    """A lemma step's one setting, when it is what the scorer reads (else None)."""
+    if isinstance(settings, dict) and set(settings) == {"stop_words"} and type(settings["stop_words"]) is bool:
+        return settings["stop_words"]
+    return None
+
+
+def _scorer(description: dict, arrays: dict):
+    from .scorer import LinearScorer, TfidfBlock, reproduces
+
+    parts = _parts(description, arrays, Candidate)
+    candidate = parts["candidate"]
+    if candidate.vectors or candidate.classifier not in _CLASSIFIERS:
+        return None
+    stop_words = _stop_words(description["lemma_text"]["settings"])
+    settings = description["ngrams"]["settings"]
+    if stop_words is None or not reproduces(settings):
+        return None
+    ngrams = TfidfBlock(parts["vocabulary"], parts["idf"], tuple(settings["ngram_range"]))
+    stance = None
+    if candidate.stance:
+        recorded = description["stance"]["settings"]
+        if not (isinstance(recorded, dict) and set(recorded) == {"weight", "min_df", "scoped_words"} and type(recorded["scoped_words"]) is bool
+                and type(recorded["min_df"]) is int and type(recorded["weight"]) in (int, float)):
+            return None
+        stance = (parts["stance_vocabulary"], recorded["weight"], recorded["scoped_words"])
+    conclusion = None
+    if candidate.conclusion:
+        recorded = description["conclusion"]
+        conclusion_stop_words = _stop_words(recorded["lemma_text"]["settings"])
+        if conclusion_stop_words is None or not reproduces(recorded["ngrams"]["settings"]):
+            return None
+        block = TfidfBlock(parts["conclusion_vocabulary"], parts["conclusion_idf"], tuple(recorded["ngrams"]["settings"]["ngram_range"]))
+        conclusion = (block, conclusion_stop_words, parts["conclusion_weight"])
+    naive_bayes = candidate.classifier == "complement_nb"
+    scorer = LinearScorer(stop_words, tuple(parts["grammar_lemmas"]), ngrams, tuple(parts["classes"]),
+                          parts["feature_log_prob"] if naive_bayes else parts["coef"], None if naive_bayes else parts["intercept"], stance, conclusion)
+    return scorer, _calibrator(parts, TemperatureScaling), parts["labels"], candidate
