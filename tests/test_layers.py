@@ -53,3 +53,57 @@ def test_the_headline_figures_leave_the_contrast_layer_out():
     calibration = calibration_report(data, folds, scores)
     assert CONTRAST_LAYER not in calibration["per_layer"]
     assert sum(row["n"] for row in calibration["reliability"]) == 30
+
+
+@pytest.fixture(scope="module")
+def with_contrast(small_annotations):
+    """The small corpus and, as its contrast layer, a copy of forty of its manager and artisan passages
+    under the other label: what a careless fit would learn from, or be judged on."""
+    from ethos.model import training_data
+
+    data = training_data([small_annotations])
+    swap = {"manager": "artisan", "artisan": "manager"}
+    copies = [i for i, label in enumerate(data.labels) if label in swap][:40]
+    return TrainingData(data.units + [(data.units[i][0], data.units[i][1] + "c") for i in copies],
+                        data.texts + [data.texts[i] for i in copies],
+                        data.labels + [swap[data.labels[i]] for i in copies], data.label_order,
+                        layers=["base"] * len(data.units) + [CONTRAST_LAYER] * len(copies))
+
+
+def test_training_with_a_contrast_layer_fits_and_judges_on_speech_only(with_contrast):
+    from sklearn.metrics import f1_score
+
+    from ethos.model import calibrator, grouped_folds, train
+    from ethos.nlp import lemma_session
+
+    data, seed = with_contrast, 7
+    with lemma_session(None):
+        training = train(data, candidates=[Candidate("linear_svm", 0.5)], seed=seed)
+    speech, evaluation, result = data.speech(), training.evaluation, training.cross_validation
+    assert evaluation["n_passages"] == speech.sum() and evaluation["n_contrast_passages"] == 40
+    labels = np.array(data.labels, dtype=object)
+    for (_, test), f1 in zip(grouped_folds(data, seed=seed), result.fold_f1):
+        spoken = test[speech[test]]
+        predicted = [result.predictions[i] for i in spoken]
+        assert f1 == pytest.approx(f1_score(labels[spoken], predicted, average="macro", labels=sorted(set(labels[spoken])), zero_division=0))
+    assert evaluation["learning_curve"][-1]["macro_f1"] == pytest.approx(np.mean(result.fold_f1))
+    truth = np.array([data.label_order.index(label) for label in data.labels])
+    weights = data.sample_weights()
+    on_speech = calibrator(seed).fit(result.scores[speech], truth[speech], weights[speech]).temperature_
+    on_everything = calibrator(seed).fit(result.scores, truth, weights).temperature_
+    assert evaluation["calibration"]["temperature"] == pytest.approx(on_speech)
+    assert on_everything != pytest.approx(on_speech, rel=1e-3)  # the test would not see a fit on every passage otherwise
+
+
+def test_flips_are_not_bought_with_figures_below_the_floors():
+    from ethos.model.evaluation import choose, keeps_floors
+
+    plain = {"macro_f1": 0.92, "per_layer": {"base": 0.94, "hard": 0.89, CONTRAST_LAYER: 0.2}, "checks": {"flip": 0.32, "fillers": 0.99}}
+    stance = {"macro_f1": 0.905, "per_layer": {"base": 0.935, "hard": 0.859, CONTRAST_LAYER: 0.34}, "checks": {"flip": 0.53, "fillers": 0.996}}
+    # follows the most flips, but its hard layer falls below 0.85 (the contrast layer's own F1 does not count)
+    eager = {"macro_f1": 0.901, "per_layer": {"base": 0.923, "hard": 0.84, CONTRAST_LAYER: 0.39}, "checks": {"flip": 0.60, "fillers": 0.99}}
+    shaky = {**stance, "checks": {"flip": 0.70, "fillers": 0.97}}  # an invariance broken
+    assert [keeps_floors(entry) for entry in (plain, stance, eager, shaky)] == [True, True, False, False]
+    assert choose([plain, eager, shaky, stance]) == 3
+    assert choose([plain, stance]) == 1  # among those that keep the floors, flips count
+    assert choose([eager, shaky]) == 1  # none keeps them: the best mean all the same

@@ -99,7 +99,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
     capabilities = list(training.comparison[0].get("checks") or {})
     rows = [[("* " if c.get("chosen") else "  ") + c["candidate"], _f(c["macro_f1"]), _f(c["macro_f1_fold_sd"])]
             + [_f(c["per_layer"][layer]) for layer in layers] + [_f(c["checks"][name]) for name in capabilities]
-            + [_f(c["selection_score"]), f"{c['seconds']:.1f} s"]
+            + [_f(c["selection_score"]) + ("" if c.get("keeps_floors", True) else " (below floors)"), f"{c['seconds']:.1f} s"]
             for c in training.comparison]
     write_table(sys.stdout, rows, ["candidate", "macro-F1", "fold sd"] + [f"F1 {layer}" for layer in layers] + capabilities + ["selection", "time"])
     click.echo(f"* chosen by {SELECTION_RULE}")

@@ -280,9 +280,7 @@ def train(
 
             entry["checks"] = {capability: figures["share"] for capability, figures in
                                check_report(check_results(checks, data, folds, result.models))["capabilities"].items()}
-    for entry in comparison:
-        entry["selection_score"] = selection_score(entry)
-    best_index = max(range(len(results)), key=lambda i: (round(comparison[i]["selection_score"], 4), -i))
+    best_index = choose(comparison)
     best = results[best_index]
     comparison[best_index]["chosen"] = True
     evaluation = evaluation_report(data, folds, best)
@@ -309,17 +307,41 @@ def train(
     return Training(model, evaluation, comparison, best, data)
 
 
+#: The floors a candidate must keep before stance flips can speak for it (the targets of data/README.md):
+#: grouped macro-F1 over all speech, and on each layer of interviews, and the share of each invariance kept.
+FLOORS = {"macro_f1": 0.90, "layer_f1": 0.85, "invariance": 0.98}
+
 SELECTION_RULE = ("the mean of the grouped macro-F1 of each layer of interviews (each layer counts alike; the whole corpus "
-                  "when it has no layers) and, when there are check sets, the share of stance flips followed")
+                  "when it has no layers) and, when there are check sets, the share of stance flips followed, among the "
+                  f"candidates that keep macro-F1 >= {FLOORS['macro_f1']:.2f} overall and >= {FLOORS['layer_f1']:.2f} on every "
+                  f"layer and every invariance >= {FLOORS['invariance']:.2f} (among all when none does)")
 
 
 def selection_score(entry: dict) -> float:
-    """How a candidate is chosen (see :data:`SELECTION_RULE`): a model must do well on every layer of
+    """How a candidate is ranked (see :data:`SELECTION_RULE`): a model must do well on every layer of
     the corpus, not only the easiest, and follow the stance rather than the topic."""
     parts = [f1 for layer, f1 in (entry.get("per_layer") or {}).items() if layer != CONTRAST_LAYER] or [entry["macro_f1"]]
     if "flip" in (entry.get("checks") or {}):
         parts.append(entry["checks"]["flip"])
     return float(np.mean(parts))
+
+
+def choose(comparison: Sequence[dict]) -> int:
+    """The index of the candidate :data:`SELECTION_RULE` chooses (the first of equals); each entry gets its
+    ``selection_score`` and ``keeps_floors``."""
+    for entry in comparison:
+        entry["selection_score"] = selection_score(entry)
+        entry["keeps_floors"] = keeps_floors(entry)
+    return max(range(len(comparison)), key=lambda i: (comparison[i]["keeps_floors"], round(comparison[i]["selection_score"], 4), -i))
+
+
+def keeps_floors(entry: dict) -> bool:
+    """Whether a candidate keeps the :data:`FLOORS`: following more stance flips is not worth reading the
+    speech itself less well than the targets (a contrast layer can buy flips with F1)."""
+    layers = [f1 for layer, f1 in (entry.get("per_layer") or {}).items() if layer != CONTRAST_LAYER]
+    invariances = [share for capability, share in (entry.get("checks") or {}).items() if capability != "flip"]
+    return (entry["macro_f1"] >= FLOORS["macro_f1"] and all(f1 >= FLOORS["layer_f1"] for f1 in layers)
+            and all(share >= FLOORS["invariance"] for share in invariances))
 
 
 def evaluate(data: TrainingData, candidate: Candidate, *, seed: int = SEED, n_splits: int = N_SPLITS, with_learning_curve: bool = True,
