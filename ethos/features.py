@@ -48,10 +48,11 @@ def is_number_word(text: str) -> bool:
 
 
 @functools.lru_cache(maxsize=200_000)
-def _kind(text: str, pos: str) -> int:
+def _kind(text: str, pos: str, lemma: str) -> int:
     if pos in ("PUNCT", "SPACE", "SYM", "X", "NUM") or not _WORDLIKE.search(text) or _HAS_DIGIT.search(text):
         return _DROP
-    if text.lower() in TITLES or is_number_word(text):
+    # a lemma spelled as a number is left out too: « neuves » is lemmatised « neuf », which reads as nine
+    if text.lower() in TITLES or is_number_word(text) or is_number_word(lemma):
         return _DROP
     if is_acronym(text):
         return _KEEP
@@ -63,14 +64,14 @@ def _kind(text: str, pos: str) -> int:
 def kept_tokens(tokens: Sequence[Token]) -> list[Token]:
     """The tokens a model may learn from: words, not names or numbers.
 
-    Left out: punctuation and symbols, numbers (in digits or in words) and anything with a digit,
-    titles (M., Mme), proper nouns, and words capitalised inside a sentence (names the tagger took for
-    common nouns). All-capital acronyms stay.
+    Left out: punctuation and symbols, numbers (in digits or in words, or lemmatised as one) and
+    anything with a digit, titles (M., Mme), proper nouns, and words capitalised inside a sentence
+    (names the tagger took for common nouns). All-capital acronyms stay.
     """
     kept = []
     sentence_start = True
     for token in tokens:
-        kind = _kind(token.text, token.pos)
+        kind = _kind(token.text, token.pos, token.lemma)
         if kind == _KEEP or kind == _CAPITALISED and sentence_start:
             kept.append(token)
         sentence_start = token.text in SENTENCE_END_TOKENS

@@ -23,7 +23,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .features import CONTENT_POS, GRAMMAR_POS, conclusion_text, feature_lemma, is_acronym, kept_tokens, lemma_text, name_like_lemmas
+from .features import CONTENT_POS, GRAMMAR_POS, conclusion_text, feature_lemma, is_acronym, is_number_word, kept_tokens, lemma_text, name_like_lemmas
 from .nlp import Token, derived, session_lemmas
 from .stance import marked_word, passage_marks, stance_matrix
 
@@ -186,7 +186,8 @@ class StanceFeatures(BaseEstimator, TransformerMixin):
         for tokens in passages:
             document_frequency.update(passage_marks(tokens, self.scoped_words).keys())
         people = name_like_lemmas(passages)  # « conclusion: karima » is no stance
-        names = sorted(name for name, df in document_frequency.items() if df >= self.min_df and marked_word(name) not in people)
+        names = sorted(name for name, df in document_frequency.items()
+                       if df >= self.min_df and marked_word(name) not in people and not is_number_word(marked_word(name) or ""))
         self.vocabulary_ = {name: j for j, name in enumerate(names)}
         return self
 

@@ -239,7 +239,7 @@ def test_agreement_on_one_layer_of_the_corpus(tmp_path):
     assert json.loads(result.stdout)["n_units"] == 1
     result = CliRunner().invoke(main, ["agreement", str(annotated), "--layer", "nope", "--metadata", str(metadata)])
     assert result.exit_code == 1
-    assert result.stderr == "Error: no coded passage of layer nope (layers known: base, hard)\n"
+    assert result.stderr == "Error: no coded passage of layer nope (layers known: base, contrast, hard)\n"
 
 
 def test_resamples_without_alpha_are_counted_and_said():

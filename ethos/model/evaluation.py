@@ -181,7 +181,8 @@ def layer_report(data: TrainingData, predictions: Sequence[str]) -> dict:
         report[layer] = {
             "n_passages": int(chosen.sum()),
             "n_documents": len({data.groups[i] for i in np.flatnonzero(chosen)}),
-            "macro_f1": pooled_macro_f1(truth[chosen], predicted[chosen], labels),
+            # over the labels the layer has: the contrast layer has no `other`, and a label never to be found is no failure
+            "macro_f1": pooled_macro_f1(truth[chosen], predicted[chosen], [label for label in labels if label in set(truth[chosen])]),
             "accuracy": float((truth[chosen] == predicted[chosen]).mean()),
             "per_label": {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
                           for label, p, r, f, n in zip(labels, precision, recall, f1, support)},
