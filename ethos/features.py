@@ -17,7 +17,7 @@ import re
 from typing import Sequence
 
 from .nlp import Token, derived
-from .text import FULL_STOPS, SENTENCE_END_TOKENS, pseudo_sentence_starts
+from .text import FULL_STOPS, SENTENCE_END_TOKENS, is_content_word, pseudo_sentence_starts
 
 _ACRONYM = re.compile(r"^[A-ZÀ-Ý]{2,}s?$")
 _HAS_DIGIT = re.compile(r"\d")
@@ -29,8 +29,6 @@ NUMBER_WORDS = frozenset(
     "deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize vingt trente quarante "
     "cinquante soixante septante huitante octante nonante cent cents mille million millions milliard milliards et".split()
 )
-#: Parts of speech whose word vectors carry meaning; determiners and pronouns only blur the average.
-CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 #: Parts of speech of grammar words, when spaCy also calls them stop words.
 GRAMMAR_POS = frozenset({"PRON", "DET", "ADP", "AUX", "CCONJ", "SCONJ", "ADV", "PART"})
 
@@ -119,7 +117,7 @@ def conclusion_tokens(tokens: Sequence[Token]) -> list[Token]:
     ça, le métier »): a minimal edit that turns a stance around mostly changes that part, and the rest
     of the passage keeps its topic words."""
     tokens = list(tokens)
-    starts = pseudo_sentence_starts([(t.text, t.pos in CONTENT_POS and not t.is_stop) for t in tokens])
+    starts = pseudo_sentence_starts([(t.text, is_content_word(t.text, t.pos, t.is_stop)) for t in tokens])
     if len(starts) > 1:  # no punctuation: the last pseudo-sentence
         return tokens[starts[-1]:]
     cut = 0

@@ -30,9 +30,8 @@ import numpy as np
 from scipy import sparse
 
 from .nlp import Token, derived
-from .text import pseudo_sentence_starts
+from .text import CONTENT_POS, is_content_word, pseudo_sentence_starts
 
-CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
 _SENTENCE_END = frozenset({".", "!", "?", "…", ";"})
 _CLAUSE_END = _SENTENCE_END | {",", ":", "—", "–", "(", ")"}
 _QUOTES_OPEN, _QUOTES_CLOSE = frozenset({"«", "“"}), frozenset({"»", "”"})
@@ -123,7 +122,6 @@ class _Word(NamedTuple):
 
 
 _LEXICONS = (("management", MANAGEMENT), ("trade", TRADE), ("values", VALUES), ("negative", NEGATIVE), ("positive", POSITIVE))
-_HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -135,7 +133,7 @@ def _word(text: str, lemma: str, pos: str, is_stop: bool) -> _Word:
         key = lemma.lower()
     lexical = pos in CONTENT_POS or acronym
     kinds = tuple(kind for kind, words in _LEXICONS if lexical and key in words)
-    content = pos in CONTENT_POS and not is_stop and _HAS_LETTER.search(text) is not None
+    content = is_content_word(text, pos, is_stop)
     return _Word(key, text.lower(), content, kinds, pos, text)
 
 

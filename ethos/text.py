@@ -8,6 +8,7 @@ accents, case or surrounding punctuation (« Enquêtrice : » and « enquetrice 
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from typing import Sequence
 
@@ -15,10 +16,18 @@ from typing import Sequence
 SENTENCE_END_TOKENS = frozenset({".", "!", "?", "…", ":", "«", "»", '"', "-", "—", "–"})
 #: Punctuation that ends a sentence, for the rules that work sentence by sentence.
 FULL_STOPS = frozenset({".", "!", "?", "…"})
+#: Parts of speech of content words: what carries a passage's meaning, and what pseudo-sentences count.
+CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ", "ADV"})
+_HAS_LETTER = re.compile(r"[^\W\d_]")
 #: Content words in a pseudo-sentence of an unpunctuated passage (see :func:`pseudo_sentence_starts`).
 PSEUDO_SENTENCE_WORDS = 9
 #: Oral fillers, which no pseudo-sentence counts: adding or removing them moves no boundary.
 FILLERS = frozenset({"ben", "bon", "hein", "enfin", "quoi", "bah", "disons", "voilà", "euh", "heu", "bref"})
+
+
+def is_content_word(text: str, pos: str, is_stop: bool) -> bool:
+    """A noun, verb, adjective or adverb that is no stop word and has a letter (a « - » tagged ADV has none)."""
+    return pos in CONTENT_POS and not is_stop and _HAS_LETTER.search(text) is not None
 
 
 def pseudo_sentence_starts(words: Sequence[tuple[str, bool]], per: int = PSEUDO_SENTENCE_WORDS) -> list[int]:

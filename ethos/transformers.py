@@ -23,9 +23,10 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .features import CONTENT_POS, GRAMMAR_POS, conclusion_text, feature_lemma, is_acronym, is_number_word, kept_tokens, lemma_text, name_like_lemmas
+from .features import GRAMMAR_POS, conclusion_text, feature_lemma, is_acronym, is_number_word, kept_tokens, lemma_text, name_like_lemmas
 from .nlp import Token, derived, session_lemmas
 from .stance import marked_word, passage_marks, stance_matrix
+from .text import CONTENT_POS
 
 
 class Lemmatizer(BaseEstimator, TransformerMixin):

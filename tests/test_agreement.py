@@ -242,6 +242,23 @@ def test_agreement_on_one_layer_of_the_corpus(tmp_path):
     assert result.stderr == "Error: no coded passage of layer nope (layers known: base, contrast, hard)\n"
 
 
+def test_the_contrast_layer_is_no_coder_speech_for_agreement(tmp_path):
+    from click.testing import CliRunner
+
+    from ethos.cli import main
+
+    (tmp_path / "coders.csv").write_text("doc_id,passage_id,text,label,coder\n" + "".join(
+        f"e{i},p1,Texte {i}.,{label},{coder}\n" for i, label in enumerate(["manager", "artisan", "other"]) for coder in "AB"), encoding="utf-8")
+    (tmp_path / "contrast").mkdir()
+    (tmp_path / "contrast" / "contrast.csv").write_text("doc_id,passage_id,text,label,coder,layer\ne0,p1c,Texte 0 retourné.,artisan,gold,contrast\n",
+                                                        encoding="utf-8")
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path), "--metadata", str(tmp_path / "none.csv"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n_units"] == 3  # the edited copy is nobody's speech
+    result = CliRunner().invoke(main, ["agreement", str(tmp_path), "--layer", "contrast", "--metadata", str(tmp_path / "none.csv"), "--format", "json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["n_units"] == 1  # unless asked for
+
+
 def test_resamples_without_alpha_are_counted_and_said():
     """Issue 13: resamples where alpha is undefined were dropped silently."""
     from ethos.agreement import bootstrap_undefined

@@ -111,3 +111,15 @@ def test_an_unpunctuated_passage_concludes_with_its_last_pseudo_sentence():
     assert [t.text for t in conclusion_tokens(_words(words))] == [f"mot{i}" for i in range(3 * PSEUDO_SENTENCE_WORDS, 3 * PSEUDO_SENTENCE_WORDS + 2)]
     with_fillers = " ".join(f"mot{i} ben" for i in range(3 * PSEUDO_SENTENCE_WORDS + 2))  # fillers move no boundary
     assert [t.text for t in conclusion_tokens(_words(with_fillers))][0] == f"mot{3 * PSEUDO_SENTENCE_WORDS}"
+
+
+def test_the_conclusion_and_the_stance_rules_cut_the_same_pseudo_sentences():
+    from ethos.features import conclusion_tokens
+    from ethos.stance import _sentences, _words as stance_words
+
+    # « - » tagged as an adverb is no content word for either (it has no letter)
+    tokens = [Token("-" if i % 4 == 3 else f"mot{i}", "-" if i % 4 == 3 else f"mot{i}", "ADV" if i % 4 == 3 else "NOUN", False, 0)
+              for i in range(40)]
+    sentences = list(_sentences(stance_words(tokens)))
+    assert len(sentences) == 4  # 30 content words: three pseudo-sentences of nine and one of three (not 40: five)
+    assert [w.text for w in sentences[-1]] == [t.text for t in conclusion_tokens(tokens)]

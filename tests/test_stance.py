@@ -105,6 +105,15 @@ def test_the_transformer_is_an_honest_estimator():
         assert not any(marked_word(name) for name in without_words.vocabulary_)
 
 
+def test_no_stance_feature_names_a_number():
+    """« neuves » is lemmatised « neuf »: as a feature it would read as a number (nine), which models never hold."""
+    with lemma_session(None):
+        tokens = session_lemmas(["On a signé le CPOM avec l'ARS et on a ouvert des chambres. Les chambres sont neuves."] * 2)
+        vocabulary = StanceFeatures(min_df=1).fit(tokens).vocabulary_
+    assert any(marked_word(name) == "chambre" for name in vocabulary)
+    assert not any(marked_word(name) == "neuf" for name in vocabulary)
+
+
 @pytest.mark.parametrize("text", ["", "Oui.", "+ + XXX"])
 def test_passages_without_words(text):
     with lemma_session(None):

@@ -113,6 +113,18 @@ def test_each_coder_writes_a_file_of_their_own_and_gold_goes_to_the_gold_file(tm
             check_coder_name(bad)
 
 
+def test_adjudications_never_go_to_the_contrast_layer_file(tmp_path):
+    """Its rows are all gold too, but a script rewrites it (data/scripts/make_checks.py contrast-collect)."""
+    data = tmp_path / "annotated"
+    (data / "contrast").mkdir(parents=True)
+    (data / "contrast" / "contrast.csv").write_text("doc_id,passage_id,text,label,coder,layer\nent01,p005c,cinq,artisan,gold,contrast\n",
+                                                    encoding="utf-8")
+    codings = folder_of(tmp_path)
+    assert codings.own_file("gold") == data / "gold.csv"
+    (data / "gold.csv").write_text("doc_id,passage_id,text,label,coder\nent09,p001,un,manager,gold\n", encoding="utf-8")
+    assert folder_of(tmp_path).own_file("gold") == data / "gold.csv"  # sorted first, the contrast file is still not chosen
+
+
 def test_a_file_changed_on_disk_is_read_again_and_merged_never_overwritten(tmp_path):
     codings = folder_of(tmp_path)
     codings.write("A", passage(1), "manager")

@@ -53,10 +53,10 @@ def agreement(paths, fmt, disagreements_file, resamples, seed, codebook, model_d
     book = load_codebook(codebook)
     labels = book.names
     codings = read_codings(paths, labels, book.aliases)
-    if layers:
-        from ..model.data import codings_of_layers
+    from ..model.data import codings_of_layers, speech_codings
 
-        codings = codings_of_layers(codings, set(layers), metadata)
+    # the contrast layer's edited copies are nobody's speech: left out unless asked for by --layer
+    codings = codings_of_layers(codings, set(layers), metadata) if layers else speech_codings(codings)
     if model_dir is not None:
         from ..model.coder import MODEL_CODER, model_codings
         from ..nlp import lemma_session

@@ -143,7 +143,9 @@ def features(model_dir, top, fmt, examples, plot, data_paths, codebook, n_proces
         data = read_training_data(data_given, codebook, True)
         with lemma_session(make_cache(cache_dir, no_cache), n_process=n_process):
             lemmatise_with_bar(data.texts, quiet)
-            feature_examples(model, data.texts, data.labels, result)
+            speech = data.speech()  # an edited copy of the contrast layer is nobody's words: no example
+            feature_examples(model, [t for t, spoken in zip(data.texts, speech) if spoken],
+                             [label for label, spoken in zip(data.labels, speech) if spoken], result)
     with opened_output(output, force) as handle:
         if fmt == "json":
             json.dump({"model": {"path": str(model_dir), "labels": model.labels}, "features": result}, handle, ensure_ascii=False, indent=1)

@@ -94,7 +94,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
             archived = None
 
     click.echo()
-    click.echo("Candidates (grouped cross-validation, macro-F1 over all out-of-fold predictions):")
+    click.echo("Candidates (grouped cross-validation, macro-F1 over all out-of-fold predictions of speech):")
     layers = list(training.comparison[0].get("per_layer") or {})
     capabilities = list(training.comparison[0].get("checks") or {})
     rows = [[("* " if c.get("chosen") else "  ") + c["candidate"], _f(c["macro_f1"]), _f(c["macro_f1_fold_sd"])]

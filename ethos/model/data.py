@@ -105,8 +105,9 @@ class TrainingData:
 
     def sample_weights(self) -> np.ndarray | None:
         """Weights that make every layer of the corpus weigh as much as every other in training, the
-        contrast layer :data:`CONTRAST_SHARE` of one (each layer's weights sum to its share); None when
-        there is a single layer. The weights average one.
+        contrast layer :data:`CONTRAST_SHARE` of one; None when there is a single layer. The weights of
+        speech (every layer but the contrast layer) average one, so that adding the contrast layer
+        leaves a classifier's regularisation of speech as it was.
 
         A small layer of hard passages added to a large easy one is otherwise drowned: the model keeps
         what the many easy passages taught it."""
@@ -115,8 +116,9 @@ class TrainingData:
             return None
         counts = Counter(self.layers)
         share = {layer: CONTRAST_SHARE if layer == CONTRAST_LAYER else 1.0 for layer in layers}
-        total = sum(share.values())
-        return np.array([len(self.layers) * share[layer] / (total * counts[layer]) for layer in self.layers])
+        spoken = [layer for layer in layers if layer != CONTRAST_LAYER] or layers
+        per_layer = sum(counts[layer] for layer in spoken) / len(spoken)  # what one layer of speech weighs
+        return np.array([per_layer * share[layer] / counts[layer] for layer in self.layers])
 
     def speech(self) -> np.ndarray:
         """Which passages are someone's speech (every passage but the contrast layer's edited copies)."""
@@ -222,6 +224,13 @@ def training_data(paths: Sequence[Path], labels: Sequence[str] = LABELS, names: 
         raise AnnotationError("the annotated passages come from a single interview: grouped cross-validation needs at least two")
     data.label_order = present
     return data
+
+
+def speech_codings(codings) -> list:
+    """The codings of people's speech: every coding but those of the contrast layer's edited copies
+    (a passage whose rows name the layer ``contrast``)."""
+    copies = {c.unit for c in codings if c.layer == CONTRAST_LAYER}
+    return [c for c in codings if c.unit not in copies] if copies else list(codings)
 
 
 def codings_of_layers(codings, layers: set[str], metadata: Path) -> list:

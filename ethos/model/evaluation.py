@@ -152,7 +152,7 @@ def evaluation_report(data: TrainingData, folds, result: CrossValidation) -> dic
         "labels": labels,
         "confusion": {"rows": "gold", "columns": "predicted", "matrix": confusion_matrix(truth, predictions, labels=labels).tolist()},
         "folds": [
-            {"test_docs": sorted({data.units[i][0] for i in test}), "n_passages": int(len(test)), "macro_f1": f}
+            {"test_docs": sorted({data.units[i][0] for i in test}), "n_passages": int(speech[test].sum()), "macro_f1": f}
             for (train, test), f in zip(folds, result.fold_f1)
         ],
         "n_passages": len(truth),

@@ -105,7 +105,8 @@ def write_evaluation_table(handle: IO[str], evaluation: dict) -> None:
             else "Per layer of the corpus (out-of-fold):")
         labels = evaluation["labels"]
         rows = [[layer or "(no layer)", str(v["n_documents"]), str(v["n_passages"]), _f(v["macro_f1"]), _f(v["accuracy"])]
-                + [_f(v["per_label"][label]["recall"]) for label in labels] for layer, v in evaluation["per_layer"].items()]
+                + [_f(v["per_label"][label]["recall"]) if v["per_label"][label]["support"] else "-" for label in labels]
+                for layer, v in evaluation["per_layer"].items()]
         write_table(handle, rows, ["layer", "interviews", "passages", "macro-F1", "accuracy"] + [f"recall {label}" for label in labels])
     calibration = evaluation.get("calibration")
     if calibration and "log_loss" in calibration:

@@ -185,7 +185,8 @@ class CodingFolder:
             known = self._own.get(coder)
             if known is not None:
                 return known
-            mine = [path for path, (_, file) in self._files.items() if file is not None and file.coders() == {coder}]
+            mine = [path for path, (_, file) in self._files.items()
+                    if file is not None and file.coders() == {coder} and not self._holds_copies(file)]
             if mine:
                 path = sorted(mine, key=lambda p: (p.suffix.lower() != ".csv", str(p)))[0]
             else:
@@ -196,6 +197,14 @@ class CodingFolder:
                     path = self.folder / f"{stem}-{n}.csv"
             self._own[coder] = path
             return path
+
+    @staticmethod
+    def _holds_copies(file: AnnotationFile) -> bool:
+        """Whether a file holds the contrast layer's edited copies (rows of layer ``contrast``): a file a
+        script writes (data/scripts/make_checks.py), never one for a coder's new codings."""
+        from ..model.data import CONTRAST_LAYER
+
+        return any(nfc_field(row.get("layer")) == CONTRAST_LAYER for _, row in file.rows())
 
     def _holds_only(self, path: Path, coder: str) -> bool:
         known = self._files.get(path)

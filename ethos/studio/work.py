@@ -225,7 +225,9 @@ class Agreement:
         with self._lock:
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1]
-        codings = project.codings.codings()
+        from ..model.data import speech_codings
+
+        codings = speech_codings(project.codings.codings())
         labels = project.labels
         if not codings:
             report = {"n_units": 0, "coders": [], "notes": ["no codings yet"], "version": key[0]}
