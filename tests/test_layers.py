@@ -108,3 +108,17 @@ def test_flips_are_not_bought_with_figures_below_the_floors():
     assert choose([plain, eager, shaky, stance]) == 3
     assert choose([plain, stance]) == 1  # among those that keep the floors, flips count
     assert choose([eager, shaky]) == 1  # none keeps them: the best mean all the same
+
+
+def test_a_retraining_counts_new_edited_copies_apart_from_new_speech():
+    from types import SimpleNamespace
+
+    from ethos.model import compare_with_previous
+
+    data = layered(["base"] * 6 + [CONTRAST_LAYER] * 3)
+    evaluation = {"macro_f1": 0.9, "kappa": 0.8, "per_label": {label: {"f1": 0.9} for label in LABELS}}
+    first_three = [[key, "x", label] for key, label in zip(data.unit_keys()[:3], data.labels[:3])]
+    change = compare_with_previous({"out_of_fold": {"rows": first_three}, "evaluation": evaluation},
+                                   SimpleNamespace(data=data, evaluation=evaluation))
+    assert change["new_passages"] == 3 and sum(change["new_per_label"].values()) == 3
+    assert change["new_contrast_passages"] == 3

@@ -110,7 +110,8 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
         click.echo()
         new = ", ".join(f"{label} {n}" for label, n in change["new_per_label"].items())
         click.echo(f"Since the previous model ({change['previous_created']}): {change['new_passages']} new passages ({new}), "
-                   f"{change['relabelled_passages']} relabelled, {change['gone_passages']} gone")
+                   f"{change['relabelled_passages']} relabelled, {change['gone_passages']} gone"
+                   + (f"; {change['new_contrast_passages']} new edited copies (contrast layer)" if change.get("new_contrast_passages") else ""))
         added, relabelled = changed_passages(previous, training.data)
         if added:
             click.echo("  new: " + ", ".join(f"{d}/{p}" for d, p in added[:12]) + (f" and {len(added) - 12} more" if len(added) > 12 else ""))
@@ -123,7 +124,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
         if change["worse"]:
             old_f1, new_f1 = change["figures"]["macro_f1"]
             spread = training.evaluation.get("macro_f1_fold_sd")
-            changed = change["new_passages"] + change["relabelled_passages"] + change["gone_passages"]
+            changed = change["new_passages"] + change.get("new_contrast_passages", 0) + change["relabelled_passages"] + change["gone_passages"]
             warnings.warn(f"the new model's grouped macro-F1 ({_f(new_f1)}) is lower than the previous model's ({_f(old_f1)}) by {old_f1 - new_f1:.3f}"
                           + (f" (its spread over folds is {spread:.3f})" if spread is not None else "") + f"; the previous model is kept in {archived}"
                           + (f". The data changed ({changed} passages new, relabelled or gone), so the two figures are not measured on the same "

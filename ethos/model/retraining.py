@@ -14,7 +14,8 @@ def compare_with_previous(previous: dict, training: Training) -> dict:
     before = {row[0]: row[2] for row in rows}
     data = training.data
     now = dict(zip(data.unit_keys(), data.labels))
-    new = [key for key in now if key not in before]
+    copies = {key for key, spoken in zip(data.unit_keys(), data.speech()) if not spoken}
+    new = [key for key in now if key not in before and key not in copies]  # speech; edited copies are counted apart
     relabelled = [key for key in now if key in before and before[key] != now[key]]
     old_eval, new_eval = previous.get("evaluation") or {}, training.evaluation
     labels = data.label_order
@@ -29,6 +30,7 @@ def compare_with_previous(previous: dict, training: Training) -> dict:
         "passages": [len(before), len(now)],
         "new_passages": len(new),
         "new_per_label": {label: sum(1 for key in new if now[key] == label) for label in labels},
+        "new_contrast_passages": sum(1 for key in copies if key not in before),
         "gone_passages": sum(1 for key in before if key not in now),
         "relabelled_passages": len(relabelled),
         "figures": side_by_side,
