@@ -113,7 +113,7 @@ def test_flips_are_not_bought_with_figures_below_the_floors():
 def test_a_retraining_counts_new_edited_copies_apart_from_new_speech():
     from types import SimpleNamespace
 
-    from ethos.model import compare_with_previous
+    from ethos.model import changed_passages, compare_with_previous
 
     data = layered(["base"] * 6 + [CONTRAST_LAYER] * 3)
     evaluation = {"macro_f1": 0.9, "kappa": 0.8, "per_label": {label: {"f1": 0.9} for label in LABELS}}
@@ -122,3 +122,5 @@ def test_a_retraining_counts_new_edited_copies_apart_from_new_speech():
                                    SimpleNamespace(data=data, evaluation=evaluation))
     assert change["new_passages"] == 3 and sum(change["new_per_label"].values()) == 3
     assert change["new_contrast_passages"] == 3
+    added, _ = changed_passages({"out_of_fold": {"rows": first_three}}, data)
+    assert added == [unit for unit, spoken in zip(data.units, data.speech()) if spoken][3:]

@@ -44,13 +44,15 @@ WORSE_BY = 0.005
 
 
 def changed_passages(previous: dict, data: TrainingData) -> tuple[list[tuple[str, str]], list[tuple[tuple[str, str], str, str]]]:
-    """The passages new since the previous model, and those relabelled with their old and new labels
-    (the manifest keeps digests only, so passages gone cannot be named)."""
+    """The passages of speech new since the previous model (edited copies are counted apart), and those
+    relabelled with their old and new labels (the manifest keeps digests only, so passages gone cannot
+    be named)."""
     before = {row[0]: row[2] for row in (previous.get("out_of_fold") or {}).get("rows") or []}
     new, relabelled = [], []
-    for key, unit, label in zip(data.unit_keys(), data.units, data.labels):
+    for key, unit, label, spoken in zip(data.unit_keys(), data.units, data.labels, data.speech()):
         if key not in before:
-            new.append(unit)
+            if spoken:
+                new.append(unit)
         elif before[key] != label:
             relabelled.append((unit, before[key], label))
     return new, relabelled
