@@ -123,3 +123,66 @@ def test_the_conclusion_and_the_stance_rules_cut_the_same_pseudo_sentences():
     sentences = list(_sentences(stance_words(tokens)))
     assert len(sentences) == 4  # 30 content words: three pseudo-sentences of nine and one of three (not 40: five)
     assert [w.text for w in sentences[-1]] == [t.text for t in conclusion_tokens(tokens)]
+
+
+# Three passages as spaCy tokenises them (negation, reported discourse, « mais », numbers, a name, acronyms,
+# fillers, an unpunctuated ending), written out so that the digest below depends on ethos alone.
+_FIXED_PASSAGES = [
+    [("Le", "le", "DET", True), ("siège", "siège", "NOUN", False), ("nous", "nous", "PRON", True), ("explique", "expliquer", "VERB", False),
+     ("qu'", "que", "SCONJ", True), ("il", "il", "PRON", True), ("faut", "falloir", "VERB", False), ("mutualiser", "mutualiser", "VERB", False),
+     (",", ",", "PUNCT", False), ("mais", "mais", "CCONJ", True), ("moi", "moi", "PRON", True), ("je", "je", "PRON", True), ("ne", "ne", "ADV", True),
+     ("crois", "croire", "VERB", False), ("pas", "pas", "ADV", True), ("que", "que", "SCONJ", True), ("ce", "ce", "PRON", True),
+     ("soit", "être", "AUX", True), ("rentable", "rentable", "ADJ", False), ("pour", "pour", "ADP", True), ("les", "le", "DET", True),
+     ("familles", "famille", "NOUN", False), (".", ".", "PUNCT", False)],
+    [("On", "on", "PRON", True), ("est", "être", "AUX", True), ("passé", "passer", "VERB", False), ("de", "de", "ADP", True),
+     ("12", "12", "PRON", False), ("à", "à", "ADP", True), ("40", "40", "NUM", False), ("lits", "lit", "NOUN", False), ("en", "en", "ADP", True),
+     ("2019", "2019", "NUM", False), ("avec", "avec", "ADP", True), ("Mme", "mme", "NOUN", False), ("Durand", "Durand", "PROPN", False),
+     (",", ",", "PUNCT", False), ("et", "et", "CCONJ", True), ("l'", "le", "DET", True), ("ARS", "ars", "NOUN", False), ("a", "avoir", "AUX", True),
+     ("validé", "valider", "VERB", False), ("le", "le", "DET", True), ("CPOM", "CPOM", "PROPN", False), (".", ".", "PUNCT", False)],
+    [("Franchement", "franchement", "ADV", False), (",", ",", "PUNCT", False), ("euh", "euh", "ADV", False), (",", ",", "PUNCT", False),
+     ("le", "le", "DET", True), ("terrain", "terrain", "NOUN", False), (",", ",", "PUNCT", False), ("j'", "je", "PRON", True), ("y", "y", "PRON", True),
+     ("crois", "croire", "VERB", False), ("plus", "plus", "ADV", True), (":", ":", "PUNCT", False), ("c'", "ce", "PRON", True), ("est", "être", "AUX", True),
+     ("justement", "justement", "ADV", False), ("pour", "pour", "ADP", True), ("ça", "cela", "PRON", True), ("que", "que", "PRON", True),
+     ("je", "je", "PRON", True), ("sais", "savoir", "VERB", False), ("qu'", "que", "SCONJ", True), ("il", "il", "PRON", True),
+     ("faut", "falloir", "VERB", False), ("piloter", "piloter", "VERB", False), ("la", "le", "DET", True), ("performance", "performance", "NOUN", False)],
+]
+
+# One digest per features version: a change that gives a passage other features adds a version here
+# and raises FEATURES_VERSION, so that models trained before it warn when they are loaded.
+_FEATURE_DIGESTS = {2: "4ab7451b1d08fc60a1f65caa56054ba94e3f62f82c17d1c3d6d53ae11e2b4c05"}
+
+
+def test_the_features_of_a_passage_change_only_with_the_features_version():
+    import hashlib
+    import json
+
+    from ethos.features import FEATURES_VERSION, conclusion_text, lemma_text
+    from ethos.stance import passage_marks
+
+    features = []
+    for spelled in _FIXED_PASSAGES:
+        offsets = [0]
+        for text, *_ in spelled:
+            offsets.append(offsets[-1] + len(text) + 1)
+        tokens = [Token(text, lemma, pos, stop, idx) for (text, lemma, pos, stop), idx in zip(spelled, offsets)]
+        features.append([lemma_text(tokens), lemma_text(tokens, False), conclusion_text(tokens), conclusion_text(tokens, False),
+                         sorted(passage_marks(tokens).items()), sorted(passage_marks(tokens, False).items())])
+    digest = hashlib.sha256(json.dumps(features, ensure_ascii=False).encode()).hexdigest()
+    assert digest == _FEATURE_DIGESTS.get(FEATURES_VERSION), (
+        f"the features of passages changed ({digest}): raise FEATURES_VERSION in ethos/features.py and record the digest "
+        f"under it; what they are now: {json.dumps(features, ensure_ascii=False)}")
+
+
+def test_a_model_trained_with_other_features_warns_when_it_is_loaded(trained_model, tmp_path):
+    import json
+    import shutil
+
+    from ethos.model import load_model
+
+    copy = tmp_path / "older"
+    shutil.copytree(trained_model, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["features"]  # as a model of before the version was recorded
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match=r"trained with the features of an earlier ethos \(version 1, this ethos computes version \d+\).*retrain it"):
+        load_model(copy)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ..errors import ModelError
+from ..features import FEATURES_VERSION
 from .evaluation import SEED, Training
 from .pipeline import Candidate, EthosModel
 
@@ -60,6 +61,7 @@ def build_manifest(training: Training) -> dict:
         "files": {},  # filled in by save_model: each data file's SHA-256
         "versions": library_versions(),
         "lemmas": pipeline_key(),
+        "features": FEATURES_VERSION,
         "model": {
             "candidate": best.candidate.name,
             **best.candidate.as_dict(),
@@ -192,7 +194,7 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
         candidate = model.candidate or Candidate.from_dict(manifest["model"])
         write_model(model.pipeline, model.calibrator, model.labels, candidate.as_dict(), staging)
         files = {name: file_sha256(staging / name) for name in DATA_FILES}
-        manifest = dict(manifest, format=MODEL_FORMAT, files=files, sha256=model_identity(files))
+        manifest = dict(manifest, format=MODEL_FORMAT, features=FEATURES_VERSION, files=files, sha256=model_identity(files))
         with open(staging / MANIFEST_FILE, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
             handle.flush()
@@ -322,6 +324,11 @@ def load_model(model_dir: Path) -> EthosModel:
         warnings.warn(f"{model_dir} was trained with scikit-learn {built_with}, this is {installed}; scores may differ slightly until you retrain", stacklevel=2)
     if manifest.get("lemmas") and manifest["lemmas"] != pipeline_key():
         warnings.warn(f"{model_dir} was trained with other lemmas ({manifest['lemmas']}); scores may differ slightly until you retrain", stacklevel=2)
+    features = manifest.get("features", 1)  # models of before the version was recorded: 1
+    if features != FEATURES_VERSION:
+        which = "an earlier" if isinstance(features, int) and features < FEATURES_VERSION else "another"
+        warnings.warn(f"{model_dir} was trained with the features of {which} ethos (version {features}, this ethos computes version "
+                      f"{FEATURES_VERSION}); its scores may differ from its figures until you {retrain}", stacklevel=2)
     if scorer is None:
         return EthosModel(pipeline, fitted_calibrator, labels, manifest, model_dir, candidate)
     # the pipeline is rebuilt only if something asks for it (scoring never does)
