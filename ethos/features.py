@@ -19,10 +19,11 @@ from typing import Sequence
 from .nlp import Token, derived
 from .text import FULL_STOPS, SENTENCE_END_TOKENS, is_content_word, pseudo_sentence_starts
 
-#: The version of what a passage's tokens become (this module and :mod:`ethos.stance`): a model records
-#: the version it was trained with, and loading it under another warns that its scores may differ from
-#: its figures. Raise it with any change that gives some passage other features;
-#: ``tests/test_features.py`` holds a digest of the features of a few passages for each version.
+#: The version of what a passage's tokens become (this module, :mod:`ethos.stance`, and the words and
+#: pseudo-sentences of :mod:`ethos.text` they rely on). A model records the version it was trained
+#: with, and loading it under another warns that its scores may differ from its figures. Raise it with
+#: any change that gives some passage other features; ``tests/test_features.py`` holds a digest of the
+#: features of a few passages for each version.
 FEATURES_VERSION = 2
 
 _ACRONYM = re.compile(r"^[A-ZÀ-Ý]{2,}s?$")

@@ -1,4 +1,5 @@
 import io
+import re
 
 import joblib
 import numpy as np
@@ -9,6 +10,8 @@ from ethos.cleaning import clean
 from ethos.features import feature_lemma, kept_tokens
 from ethos.transformers import LemmaText, Lemmatizer, MeanVectors, ngram_vectoriser
 from ethos.nlp import Token, Tokens, lemma_session, lemmatize
+
+from conftest import ROOT
 
 
 def token(text, lemma=None, pos="NOUN", stop=False):
@@ -125,8 +128,8 @@ def test_the_conclusion_and_the_stance_rules_cut_the_same_pseudo_sentences():
     assert [w.text for w in sentences[-1]] == [t.text for t in conclusion_tokens(tokens)]
 
 
-# Three passages as spaCy tokenises them (negation, reported discourse, « mais », numbers, a name, acronyms,
-# fillers, an unpunctuated ending), written out so that the digest below depends on ethos alone.
+# Four passages as spaCy tokenises them (negation, reported discourse, « mais », numbers, a name, acronyms,
+# fillers, a passage without punctuation), written out so that the digest below depends on ethos alone.
 _FIXED_PASSAGES = [
     [("Le", "le", "DET", True), ("siège", "siège", "NOUN", False), ("nous", "nous", "PRON", True), ("explique", "expliquer", "VERB", False),
      ("qu'", "que", "SCONJ", True), ("il", "il", "PRON", True), ("faut", "falloir", "VERB", False), ("mutualiser", "mutualiser", "VERB", False),
@@ -145,11 +148,29 @@ _FIXED_PASSAGES = [
      ("justement", "justement", "ADV", False), ("pour", "pour", "ADP", True), ("ça", "cela", "PRON", True), ("que", "que", "PRON", True),
      ("je", "je", "PRON", True), ("sais", "savoir", "VERB", False), ("qu'", "que", "SCONJ", True), ("il", "il", "PRON", True),
      ("faut", "falloir", "VERB", False), ("piloter", "piloter", "VERB", False), ("la", "le", "DET", True), ("performance", "performance", "NOUN", False)],
+    # unpunctuated, as ICOR or CFPP transcribe: pseudo-sentences; « - » tagged ADV; « neuves », lemma « neuf »
+    [("ben", "ben", "ADV", False), ("on", "on", "PRON", True), ("a", "avoir", "AUX", True), ("ouvert", "ouvrir", "VERB", True),
+     ("trois", "trois", "NUM", True), ("chambres", "chambre", "NOUN", False), ("neuves", "neuf", "ADJ", False), ("l'", "le", "DET", True),
+     ("an", "an", "NOUN", False), ("dernier", "dernier", "ADJ", False), ("-", "-", "ADV", False), ("et", "et", "CCONJ", True),
+     ("franchement", "franchement", "ADV", False), ("les", "le", "DET", True), ("équipes", "équipe", "NOUN", False),
+     ("voulaient", "vouloir", "VERB", False), ("surtout", "surtout", "ADV", True), ("du", "de", "ADP", True),
+     ("temps", "temps", "NOUN", False), ("pour", "pour", "ADP", True), ("accompagner", "accompagner", "VERB", False),
+     ("les", "le", "DET", True), ("résidents", "résident", "NOUN", False), ("alors", "alors", "ADV", True), ("que", "que", "SCONJ", True),
+     ("la", "le", "DET", True), ("direction", "direction", "NOUN", False), ("parlait", "parler", "VERB", False),
+     ("taux", "taux", "NOUN", False), ("d'", "de", "ADP", True), ("occupation", "occupation", "NOUN", False),
+     ("tableaux", "tableau", "NOUN", False), ("de", "de", "ADP", True), ("bord", "bord", "NOUN", False),
+     ("indicateurs", "indicateur", "NOUN", False), ("et", "et", "CCONJ", True), ("moi", "moi", "PRON", True), ("je", "je", "PRON", True),
+     ("trouvais", "trouver", "VERB", False), ("qu'", "que", "SCONJ", True), ("on", "on", "PRON", True),
+     ("perdait", "perdre", "VERB", False), ("le", "le", "DET", True), ("sens", "sens", "NOUN", False), ("du", "de", "ADP", True),
+     ("métier", "métier", "NOUN", False), ("au", "au", "ADP", True), ("quotidien", "quotidien", "NOUN", False),
+     ("avec", "avec", "ADP", True), ("les", "le", "DET", True), ("familles", "famille", "NOUN", False), ("qui", "qui", "PRON", True),
+     ("venaient", "venir", "VERB", False), ("nous", "nous", "PRON", True), ("voir", "voir", "VERB", False), ("le", "le", "DET", True),
+     ("soir", "soir", "NOUN", False)],
 ]
 
 # One digest per features version: a change that gives a passage other features adds a version here
 # and raises FEATURES_VERSION, so that models trained before it warn when they are loaded.
-_FEATURE_DIGESTS = {2: "4ab7451b1d08fc60a1f65caa56054ba94e3f62f82c17d1c3d6d53ae11e2b4c05"}
+_FEATURE_DIGESTS = {2: "dcbac18196ccca2fd4c7154e33083982efe8bf530659836c76e22b9f9dab7c86"}
 
 
 def test_the_features_of_a_passage_change_only_with_the_features_version():
@@ -158,6 +179,11 @@ def test_the_features_of_a_passage_change_only_with_the_features_version():
 
     from ethos.features import FEATURES_VERSION, conclusion_text, lemma_text
     from ethos.stance import passage_marks
+    from ethos.text import is_content_word, pseudo_sentence_starts
+
+    assert max(_FEATURE_DIGESTS) == FEATURES_VERSION and len(set(_FEATURE_DIGESTS.values())) == len(_FEATURE_DIGESTS)
+    unpunctuated = [(text, is_content_word(text, pos, stop)) for text, _, pos, stop in _FIXED_PASSAGES[-1]]
+    assert len(pseudo_sentence_starts(unpunctuated)) > 1  # the digest covers the cutting into pseudo-sentences
 
     features = []
     for spelled in _FIXED_PASSAGES:
@@ -173,16 +199,48 @@ def test_the_features_of_a_passage_change_only_with_the_features_version():
         f"under it; what they are now: {json.dumps(features, ensure_ascii=False)}")
 
 
-def test_a_model_trained_with_other_features_warns_when_it_is_loaded(trained_model, tmp_path):
+SHIPPED_MODEL = ROOT / "models" / "default"
+
+
+def test_the_shipped_model_has_this_ethos_s_features_and_loads_without_a_warning():
+    import json
+    import warnings
+
+    from ethos.features import FEATURES_VERSION
+    from ethos.model import load_model
+
+    assert json.loads((SHIPPED_MODEL / "manifest.json").read_text())["features"] == FEATURES_VERSION, "retrain it: make train"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_model(SHIPPED_MODEL)
+
+
+@pytest.mark.parametrize("recorded, said", [
+    ("missing", r"the features of an earlier ethos \(features version 1, this ethos computes version \d+\).*retrain it"),
+    (None, r"the features of an earlier ethos \(features version 1,"),
+    (99, r"the features of a later ethos \(features version 99, .*update ethos, or retrain it"),
+    ("2", "gives no readable features version"),
+    (True, "gives no readable features version"),
+    ("x\ny", "gives no readable features version"),
+    ([2], "gives no readable features version"),
+])
+def test_a_model_trained_with_other_features_warns_on_one_line_when_it_is_loaded(tmp_path, recorded, said):
     import json
     import shutil
+    import warnings
 
     from ethos.model import load_model
 
-    copy = tmp_path / "older"
-    shutil.copytree(trained_model, copy)
+    copy = tmp_path / "other"
+    shutil.copytree(SHIPPED_MODEL, copy)
     manifest = json.loads((copy / "manifest.json").read_text())
-    del manifest["features"]  # as a model of before the version was recorded
+    if recorded == "missing":
+        del manifest["features"]  # a model of before the version was recorded
+    else:
+        manifest["features"] = recorded
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.warns(UserWarning, match=r"trained with the features of an earlier ethos \(version 1, this ethos computes version \d+\).*retrain it"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         load_model(copy)
+    assert len(caught) == 1 and "\n" not in str(caught[0].message)
+    assert re.search(said, str(caught[0].message))

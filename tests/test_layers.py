@@ -117,10 +117,35 @@ def test_a_retraining_counts_new_edited_copies_apart_from_new_speech():
 
     data = layered(["base"] * 6 + [CONTRAST_LAYER] * 3)
     evaluation = {"macro_f1": 0.9, "kappa": 0.8, "per_label": {label: {"f1": 0.9} for label in LABELS}}
-    first_three = [[key, "x", label] for key, label in zip(data.unit_keys()[:3], data.labels[:3])]
+    first_three = [[key, "x", label, label] for key, label in zip(data.unit_keys()[:3], data.labels[:3])]
     change = compare_with_previous({"out_of_fold": {"rows": first_three}, "evaluation": evaluation},
                                    SimpleNamespace(data=data, evaluation=evaluation))
     assert change["new_passages"] == 3 and sum(change["new_per_label"].values()) == 3
     assert change["new_contrast_passages"] == 3
     added, _ = changed_passages({"out_of_fold": {"rows": first_three}}, data)
     assert added == [unit for unit, spoken in zip(data.units, data.speech()) if spoken][3:]
+
+    # a copy relabelled is counted apart too, and named nowhere as speech
+    copy = [key for key, spoken in zip(data.unit_keys(), data.speech()) if not spoken][0]
+    with_copy = first_three + [[copy, "x", "other", "other"]]
+    change = compare_with_previous({"out_of_fold": {"rows": with_copy}, "evaluation": evaluation}, SimpleNamespace(data=data, evaluation=evaluation))
+    assert (change["relabelled_passages"], change["relabelled_contrast_passages"], change["new_contrast_passages"]) == (0, 1, 2)
+    assert changed_passages({"out_of_fold": {"rows": with_copy}}, data)[1] == []
+
+
+@pytest.mark.parametrize("previous", [
+    {"out_of_fold": {"rows": [[1], ["a"], "row", None, [1, 2, 3, 4]]}, "evaluation": {"macro_f1": "high", "per_label": {"manager": 0.9}}},
+    {"out_of_fold": [], "evaluation": [], "created": ["x"]},
+    {"out_of_fold": {"rows": {"a": 1}}, "evaluation": {"per_label": []}},
+])
+def test_a_damaged_previous_manifest_is_compared_as_far_as_it_can_be_read(previous):
+    from types import SimpleNamespace
+
+    from ethos.model import changed_passages, compare_with_previous
+
+    data = layered(["base"] * 6)
+    evaluation = {"macro_f1": 0.9, "kappa": 0.8, "per_label": {label: {"f1": 0.9} for label in LABELS}}
+    change = compare_with_previous(previous, SimpleNamespace(data=data, evaluation=evaluation))
+    assert change["new_passages"] == 6 and change["figures"]["macro_f1"] == [None, 0.9] and not change["worse"]
+    assert change["previous_created"] is None
+    assert len(changed_passages(previous, data)[0]) == 6

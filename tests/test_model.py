@@ -412,3 +412,34 @@ def test_top_features_are_sorted_and_belong_to_the_vocabulary(small_training):
 def test_candidates_have_distinct_names():
     assert len({c.name for c in CANDIDATES}) == len(CANDIDATES)
     assert all(Candidate.from_dict(c.as_dict()) == c for c in CANDIDATES)
+
+
+@pytest.mark.parametrize("damage", [
+    {"versions": "scikit-learn 1.8"}, {"versions": {"scikit-learn": 18}}, {"lemmas": ["x"]}, {"lemmas": "a\nb"},
+])
+def test_odd_versions_in_a_manifest_never_stop_a_model_from_loading(tmp_path, damage):
+    import json
+    import shutil
+    import warnings
+
+    from ethos.model import load_model
+
+    copy = tmp_path / "odd"
+    shutil.copytree(ROOT / "models" / "default", copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps(dict(manifest, **damage)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert load_model(copy).labels == manifest["labels"]
+    assert all("\n" not in str(warning.message) for warning in caught)
+
+
+def test_labels_of_another_kind_in_a_manifest_are_a_one_line_error(tmp_path):
+    import shutil
+
+    copy = tmp_path / "odd"
+    shutil.copytree(ROOT / "models" / "default", copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps(dict(manifest, labels=3)))
+    with pytest.raises(ModelError, match="the labels of its manifest and of model.json differ"):
+        load_model(copy)

@@ -151,3 +151,29 @@ def test_the_model_s_suggestion_and_its_explanation_show_and_enter_accepts_it(br
     text = (folder / "data" / "annotated" / "coder_a.csv").read_text(encoding="utf-8")
     assert "model suggestion accepted" in text
     context.close()
+
+
+def test_a_retraining_s_result_says_what_changed_with_edited_copies_apart(browser, server):
+    studio, _ = server
+    context = browser.new_context()
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(studio.url)
+    page.fill("#coder-input", "C")
+    page.press("#coder-input", "Enter")
+    page.wait_for_selector("body[data-ready=true]")
+    figures = {"macro_f1": [0.91, 0.9], "kappa": [0.86, 0.85]}
+    result = {"figures": {"candidate": "linear_svm", "n_passages": 1200, "macro_f1": 0.9, "kappa": 0.85}, "changed": [], "n_scored": 0,
+              "previous": {"previous_created": None, "new_passages": 3, "relabelled_passages": 1, "gone_passages": 0,
+                           "new_contrast_passages": 12, "relabelled_contrast_passages": 0, "figures": figures, "worse": True}}
+    # the server answers as after a retraining that a damaged previous manifest left without a date
+    page.route("**/api/retrain", lambda route: route.fulfill(json={"state": "done", "progress": 1, "phase": "", "log": [], "result": result}))
+    page.goto(f"http://127.0.0.1:{studio.port}/model")
+    page.wait_for_selector("body[data-retrain=done]")
+    shown = page.inner_text("#retrain-result")
+    assert "Depuis le modèle précédent : 3 passages nouveaux, 1 réétiquetés, 0 disparus ; copies éditées (couche contraste) : 12 nouvelles." in shown
+    assert "null" not in shown and "undefined" not in shown
+    assert "-0.010 moins bien" in shown
+    assert not problems, problems
+    context.close()

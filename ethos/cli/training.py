@@ -111,7 +111,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
         new = ", ".join(f"{label} {n}" for label, n in change["new_per_label"].items())
         click.echo(f"Since the previous model ({change['previous_created']}): {change['new_passages']} new passages ({new}), "
                    f"{change['relabelled_passages']} relabelled, {change['gone_passages']} gone"
-                   + (f"; {change['new_contrast_passages']} new edited copies (contrast layer)" if change.get("new_contrast_passages") else ""))
+                   + _copies_changed(change))
         added, relabelled = changed_passages(previous, training.data)
         if added:
             click.echo("  new: " + ", ".join(f"{d}/{p}" for d, p in added[:12]) + (f" and {len(added) - 12} more" if len(added) > 12 else ""))
@@ -124,7 +124,7 @@ def train(data_paths, model_dir, n_splits, quick, metadata, no_metadata, check_p
         if change["worse"]:
             old_f1, new_f1 = change["figures"]["macro_f1"]
             spread = training.evaluation.get("macro_f1_fold_sd")
-            changed = change["new_passages"] + change.get("new_contrast_passages", 0) + change["relabelled_passages"] + change["gone_passages"]
+            changed = sum(change[key] for key in ("new_passages", "new_contrast_passages", "relabelled_passages", "relabelled_contrast_passages", "gone_passages"))
             warnings.warn(f"the new model's grouped macro-F1 ({_f(new_f1)}) is lower than the previous model's ({_f(old_f1)}) by {old_f1 - new_f1:.3f}"
                           + (f" (its spread over folds is {spread:.3f})" if spread is not None else "") + f"; the previous model is kept in {archived}"
                           + (f". The data changed ({changed} passages new, relabelled or gone), so the two figures are not measured on the same "
@@ -258,6 +258,12 @@ def check(check_paths, model_dir, data_paths, fmt, n_failures, codebook, n_proce
     report = check_report(results)
     report["model"] = str(model_dir)
     write_json_or_table(output, force, fmt, report, lambda handle, document: write_check_table(handle, document, n_failures))
+
+
+def _copies_changed(change: dict) -> str:
+    """The edited copies (the contrast layer) new or relabelled since the previous model, as the end of its summary line."""
+    parts = [f"{change[key]} {what}" for key, what in (("new_contrast_passages", "new"), ("relabelled_contrast_passages", "relabelled")) if change.get(key)]
+    return f"; edited copies (contrast layer): {', '.join(parts)}" if parts else ""
 
 
 def evaluation_plot_files(folder: Path | None, *, with_learning_curve: bool) -> list[Path]:

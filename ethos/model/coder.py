@@ -7,7 +7,7 @@ from typing import Sequence
 
 from ..cleaning import clean
 from .data import text_key, unit_key
-from .saving import load_model, read_manifest
+from .saving import load_model, out_of_fold_rows, read_manifest
 
 
 # --- the model as a coder --------------------------------------------------------------------------
@@ -25,7 +25,7 @@ def model_codings(model_dir: Path, codings: Sequence) -> list:
     from ..annotations import Coding
 
     manifest = read_manifest(model_dir)
-    out_of_fold = {(row[0], row[1]): row[3] for row in (manifest.get("out_of_fold") or {}).get("rows") or []}
+    out_of_fold = {(unit, text): predicted for unit, text, _, predicted in out_of_fold_rows(manifest)}
     texts: dict[tuple[str, str], str] = {}
     for coding in codings:
         if coding.coder != MODEL_CODER:

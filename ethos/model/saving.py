@@ -91,6 +91,17 @@ def build_manifest(training: Training) -> dict:
     }
 
 
+def out_of_fold_rows(manifest: dict) -> list[tuple[str, str, str, str]]:
+    """The out-of-fold rows of a manifest (unit digest, text digest, label, predicted label) that are well
+    formed: a manifest damaged or edited by hand gives fewer rows, never an error."""
+    block = manifest.get("out_of_fold")
+    rows = block.get("rows") if isinstance(block, dict) else None
+    if not isinstance(rows, list):
+        return []
+    return [(row[0], row[1], row[2], row[3]) for row in rows
+            if isinstance(row, list) and len(row) >= 4 and all(isinstance(value, str) for value in row[:4])]
+
+
 def _journal(model_dir: Path) -> Path:
     return model_dir.parent / f".{model_dir.name}.swap.json"
 
@@ -194,7 +205,8 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
         candidate = model.candidate or Candidate.from_dict(manifest["model"])
         write_model(model.pipeline, model.calibrator, model.labels, candidate.as_dict(), staging)
         files = {name: file_sha256(staging / name) for name in DATA_FILES}
-        manifest = dict(manifest, format=MODEL_FORMAT, features=FEATURES_VERSION, files=files, sha256=model_identity(files))
+        manifest = dict(manifest, format=MODEL_FORMAT, files=files, sha256=model_identity(files))
+        manifest.setdefault("features", FEATURES_VERSION)
         with open(staging / MANIFEST_FILE, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
             handle.flush()
@@ -286,6 +298,38 @@ def model_identity(files: Mapping[str, str]) -> str:
     return hashlib.sha256("".join(f"{name}:{digest}\n" for name, digest in sorted(files.items())).encode()).hexdigest()
 
 
+def _shown(value) -> str:
+    """A manifest's value as a warning may quote it: on one line, and short."""
+    return value if isinstance(value, str) and value.isprintable() and len(value) <= 80 else "an unreadable value"
+
+
+def _version_warnings(manifest: dict, retrain: str) -> list[str]:
+    """What a model's manifest says of the versions it was trained with that differ from this ethos's,
+    each as the end of a one-line warning; nothing a damaged manifest holds raises."""
+    from ..nlp import pipeline_key
+
+    said = []
+    versions = manifest.get("versions")
+    built_with = versions.get("scikit-learn") if isinstance(versions, dict) else None
+    installed = importlib.metadata.version("scikit-learn")  # not `import sklearn`: scoring does without it
+    if isinstance(built_with, str) and built_with.split(".")[:2] != installed.split(".")[:2]:
+        said.append(f"was trained with scikit-learn {_shown(built_with)}, this is {installed}; scores may differ slightly until you retrain")
+    lemmas = manifest.get("lemmas")
+    if lemmas and lemmas != pipeline_key():
+        said.append(f"was trained with other lemmas ({_shown(lemmas)}); scores may differ slightly until you retrain")
+    features = manifest.get("features")
+    features = 1 if features is None else features  # models of before the version was recorded: 1
+    if type(features) is int and features < FEATURES_VERSION:
+        said.append(f"was trained with the features of an earlier ethos (features version {features}, this ethos computes version "
+                    f"{FEATURES_VERSION}); its scores may differ from its figures until you {retrain}")
+    elif type(features) is int and features > FEATURES_VERSION:
+        said.append(f"was trained with the features of a later ethos (features version {features}, this ethos computes version "
+                    f"{FEATURES_VERSION}); update ethos, or {retrain}")
+    elif type(features) is not int:
+        said.append(f"gives no readable features version in its manifest; its scores may differ from its figures until you {retrain}")
+    return said
+
+
 def load_model(model_dir: Path) -> EthosModel:
     """A model folder, after checking its data files against the SHA-256s of its manifest.
 
@@ -314,21 +358,11 @@ def load_model(model_dir: Path) -> EthosModel:
         pipeline, fitted_calibrator, labels, candidate = rebuild_model(model_dir, description, arrays)
     else:
         scorer, fitted_calibrator, labels, candidate = scorer
-    if labels != list(manifest.get("labels") or labels):
+    listed = manifest.get("labels")
+    if listed is not None and listed != labels:
         raise ModelError(f"{model_dir}: the labels of its manifest and of {DATA_FILES[0]} differ; {retrain}")
-    from ..nlp import pipeline_key
-
-    built_with = (manifest.get("versions") or {}).get("scikit-learn")
-    installed = importlib.metadata.version("scikit-learn")  # not `import sklearn`: scoring does without it
-    if built_with and built_with.split(".")[:2] != installed.split(".")[:2]:
-        warnings.warn(f"{model_dir} was trained with scikit-learn {built_with}, this is {installed}; scores may differ slightly until you retrain", stacklevel=2)
-    if manifest.get("lemmas") and manifest["lemmas"] != pipeline_key():
-        warnings.warn(f"{model_dir} was trained with other lemmas ({manifest['lemmas']}); scores may differ slightly until you retrain", stacklevel=2)
-    features = manifest.get("features", 1)  # models of before the version was recorded: 1
-    if features != FEATURES_VERSION:
-        which = "an earlier" if isinstance(features, int) and features < FEATURES_VERSION else "another"
-        warnings.warn(f"{model_dir} was trained with the features of {which} ethos (version {features}, this ethos computes version "
-                      f"{FEATURES_VERSION}); its scores may differ from its figures until you {retrain}", stacklevel=2)
+    for warning in _version_warnings(manifest, retrain):
+        warnings.warn(f"{model_dir} {warning}", stacklevel=2)
     if scorer is None:
         return EthosModel(pipeline, fitted_calibrator, labels, manifest, model_dir, candidate)
     # the pipeline is rebuilt only if something asks for it (scoring never does)

@@ -135,8 +135,11 @@ function showResult(result) {
   }
   parts.push(t);
   if (previous) {
-    parts.push(element("p", `Depuis le modèle précédent (${previous.previous_created}) : ${previous.new_passages} passages nouveaux, `
-      + `${previous.relabelled_passages} réétiquetés, ${previous.gone_passages} disparus.`
+    const copies = [[previous.new_contrast_passages, "nouvelles"], [previous.relabelled_contrast_passages, "réétiquetées"]]
+      .filter(([n]) => n).map(([n, what]) => `${n} ${what}`);
+    parts.push(element("p", `Depuis le modèle précédent${previous.previous_created ? ` (${previous.previous_created})` : ""} : `
+      + `${previous.new_passages} passages nouveaux, ${previous.relabelled_passages} réétiquetés, ${previous.gone_passages} disparus`
+      + (copies.length ? ` ; copies éditées (couche contraste) : ${copies.join(", ")}.` : ".")
       + (previous.worse ? " Le nouveau modèle fait moins bien : le précédent est gardé dans archive/." : ""), { class: previous.worse ? "worse" : "meta" }));
   }
   parts.push(element("h2", `Passages dont l'étiquette du modèle a changé : ${result.changed.length} sur ${result.n_scored}`));
