@@ -124,7 +124,6 @@ def select(
     margin keep the input order, so the selection is deterministic.
     """
     from scipy import sparse
-    from sklearn.preprocessing import normalize
 
     margin = np.asarray(margin, dtype=np.float64)
     if n < 1:
@@ -132,7 +131,7 @@ def select(
     if len(doc_ids) != len(margin) or rows.shape[0] != len(margin):
         raise ValueError("margin, doc_ids and rows must have one entry per passage")
     cap = per_interview if per_interview is not None else default_per_interview(n, len(set(doc_ids)))
-    unit_rows = normalize(sparse.csr_matrix(rows, dtype=np.float64))
+    unit_rows = _unit_rows(sparse.csr_matrix(rows, dtype=np.float64))
     selection = Selection([], cap)
     taken: Counter = Counter()
     chosen_rows = None
@@ -153,6 +152,16 @@ def select(
 
 
 # --- the model ------------------------------------------------------------------------------------
+
+def _unit_rows(matrix):
+    """``matrix`` (sparse) with each row divided by its L2 norm; empty rows stay empty. Not scikit-learn's
+    ``normalize``: suggesting, like scoring, does without importing scikit-learn (a second saved)."""
+    from scipy import sparse
+
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
+
 
 def feature_rows(model: EthosModel, texts: Sequence[str]):
     """The TF-IDF rows of the model's lemma n-gram step for clean ``texts`` (sparse, one per text)."""

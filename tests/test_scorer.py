@@ -123,19 +123,26 @@ def test_the_shipped_model_scores_real_interviews_as_its_pipeline_does():
         assert np.abs(shipped.scores(texts) - decision_scores(shipped.pipeline, texts, shipped.labels)).max() <= 1e-12
 
 
-def test_scoring_imports_no_scikit_learn(tmp_path):
-    """`ethos score` (and `import ethos.explain`) leave scikit-learn, scipy.stats and pandas out: a second saved."""
+@pytest.mark.parametrize("command", ["score", "suggest"])
+def test_scoring_imports_no_scikit_learn(tmp_path, command):
+    """`ethos score` and `ethos suggest` (and `import ethos.explain`) leave scikit-learn, scipy.stats and
+    pandas out: a second saved."""
+    output = tmp_path / ("scores.json" if command == "score" else "suggested.csv")
+    options = ["--format", "json"] if command == "score" else ["--no-exclude", "-n", "5"]
     script = (
         "import sys\n"
         "import ethos.explain\n"
         "from click.testing import CliRunner\n"
         "from ethos.cli import main\n"
-        f"result = CliRunner().invoke(main, ['score', {str(ROOT / 'data' / 'examples' / 'exemple01.txt')!r}, '--no-cache', '--format', 'json',"
-        f" '--model', {str(ROOT / 'models' / 'default')!r}, '-o', {str(tmp_path / 'scores.json')!r}, '-q'])\n"
+        f"result = CliRunner().invoke(main, [{command!r}, {str(ROOT / 'data' / 'examples' / 'exemple01.txt')!r}, '--no-cache', *{options!r},"
+        f" '--model', {str(ROOT / 'models' / 'default')!r}, '-o', {str(output)!r}, '-q'])\n"
         "assert result.exit_code == 0, result.output\n"
         "print(sorted(name for name in ('sklearn', 'scipy.stats', 'pandas') if name in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
     assert out.strip() == "[]"
-    assert json.loads((tmp_path / "scores.json").read_text(encoding="utf-8"))["documents"]
+    if command == "score":
+        assert json.loads(output.read_text(encoding="utf-8"))["documents"]
+    else:
+        assert len(output.read_text(encoding="utf-8").splitlines()) == 6  # a header and five passages

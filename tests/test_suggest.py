@@ -199,3 +199,16 @@ def test_suggested_passages_teach_more_than_random_ones(small_annotations):
     gains = [np.mean(np.array(c["suggest"][1:]) - np.array(c["random"][1:])) for c in curves]
     assert all(c["suggest"][0] == c["random"][0] for c in curves)  # same start, same held-out interviews
     assert np.mean(gains) > 0.02, gains
+
+
+def test_rows_are_scaled_to_unit_length_as_scikit_learn_does():
+    from scipy import sparse
+    from sklearn.preprocessing import normalize
+
+    from ethos.suggest import _unit_rows
+
+    matrix = sparse.random(40, 30, density=0.2, format="lil", random_state=np.random.default_rng(0))
+    matrix[3] = 0  # an empty row stays empty
+    matrix = matrix.tocsr()
+    ours, theirs = _unit_rows(matrix), normalize(matrix)
+    assert np.abs((ours - theirs).toarray()).max() <= 1e-15 and ours[3].nnz == 0
