@@ -125,13 +125,15 @@ def select(
     """
     from scipy import sparse
 
+    from .model.scorer import unit_rows
+
     margin = np.asarray(margin, dtype=np.float64)
     if n < 1:
         raise ValueError("n must be at least 1")
     if len(doc_ids) != len(margin) or rows.shape[0] != len(margin):
         raise ValueError("margin, doc_ids and rows must have one entry per passage")
     cap = per_interview if per_interview is not None else default_per_interview(n, len(set(doc_ids)))
-    unit_rows = _unit_rows(sparse.csr_matrix(rows, dtype=np.float64))
+    unit = unit_rows(sparse.csr_matrix(rows, dtype=np.float64, copy=True))  # a copy: the caller's rows stay as they are
     selection = Selection([], cap)
     taken: Counter = Counter()
     chosen_rows = None
@@ -141,7 +143,7 @@ def select(
         if taken[doc_ids[i]] >= cap:
             selection.capped += 1
             continue
-        row = unit_rows[i]
+        row = unit[i]
         if chosen_rows is not None and row.nnz and (chosen_rows @ row.T).toarray().max() >= max_similarity - _TOLERANCE:
             selection.near_duplicates += 1
             continue
@@ -152,16 +154,6 @@ def select(
 
 
 # --- the model ------------------------------------------------------------------------------------
-
-def _unit_rows(matrix):
-    """``matrix`` (sparse) with each row divided by its L2 norm; empty rows stay empty. Not scikit-learn's
-    ``normalize``: suggesting, like scoring, does without importing scikit-learn (a second saved)."""
-    from scipy import sparse
-
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float64).ravel())
-    norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)
-
 
 def feature_rows(model: EthosModel, texts: Sequence[str]):
     """The TF-IDF rows of the model's lemma n-gram step for clean ``texts`` (sparse, one per text)."""

@@ -35,6 +35,19 @@ TFIDF_TRANSFORM = {
 TFIDF_FIT = {"max_df": (int, float), "min_df": (int, float), "max_features": (int, type(None)), "smooth_idf": (bool,)}
 
 
+def unit_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """``matrix`` with each row divided by its L2 length, in place (empty rows stay empty): scikit-learn's
+    ``normalize`` to the last digit, without importing scikit-learn. Each row's length is summed as
+    scikit-learn sums it, in column order (a product with ones sums sequentially)."""
+    matrix.sort_indices()
+    data = matrix.data
+    squares = sparse.csr_matrix((data * data, matrix.indices, matrix.indptr), shape=matrix.shape) @ np.ones(matrix.shape[1])
+    lengths = np.sqrt(squares)
+    lengths[squares == 0.0] = 1.0
+    data /= np.repeat(lengths, np.diff(matrix.indptr))
+    return matrix
+
+
 def reproduces(settings: dict) -> bool:
     """Whether :class:`TfidfBlock` computes what a vectoriser with these recorded settings computes."""
     if not isinstance(settings, dict) or set(settings) != {*TFIDF_TRANSFORM, *TFIDF_FIT, "ngram_range"}:
@@ -85,17 +98,11 @@ class TfidfBlock:
             counts.extend(found.values())
             indptr.append(len(indices))
         matrix = sparse.csr_matrix((counts, indices, indptr), shape=(len(texts), len(self.vocabulary)), dtype=np.float64)
-        matrix.sort_indices()
         data = matrix.data
         np.log(data, data)
         data += 1.0
         data *= self.idf[matrix.indices]
-        # each row's length as scikit-learn sums it, in column order (a product with ones sums sequentially)
-        squares = sparse.csr_matrix((data * data, matrix.indices, matrix.indptr), shape=matrix.shape) @ np.ones(matrix.shape[1])
-        lengths = np.sqrt(squares)
-        lengths[squares == 0.0] = 1.0
-        data /= np.repeat(lengths, np.diff(matrix.indptr))
-        return matrix
+        return unit_rows(matrix)
 
 
 @dataclass(frozen=True)
