@@ -12,6 +12,7 @@ from ethos.cli import main
 from ethos.annotations import read_codings
 from ethos.errors import AnnotationError, ModelError
 from ethos.explain import explain, top_features
+from ethos.features import FEATURES_VERSION
 from ethos.model import (
     CANDIDATES, Candidate, EthosModel, TemperatureScaling, build_manifest, calibrator, compare_with_previous, decision_scores,
     WORSE_BY, changed_passages, grouped_folds, load_model, model_codings, save_model, train, training_data,
@@ -350,6 +351,7 @@ def test_every_kind_of_model_is_stored_as_data_and_scores_the_same(small_data, t
         manifest = {"model": candidate.as_dict(), "labels": model.labels}
         save_model(model, manifest, tmp_path / "m")
         loaded = load_model(tmp_path / "m")
+        assert loaded.manifest["features"] == FEATURES_VERSION  # whatever the manifest handed to save_model said
         texts = small_data.texts[:40]
         assert np.array_equal(loaded.scores(texts), model.scores(texts)) and loaded.candidate == candidate
         assert list(loaded.feature_names()) == list(model.feature_names())

@@ -61,7 +61,6 @@ def build_manifest(training: Training) -> dict:
         "files": {},  # filled in by save_model: each data file's SHA-256
         "versions": library_versions(),
         "lemmas": pipeline_key(),
-        "features": FEATURES_VERSION,
         "model": {
             "candidate": best.candidate.name,
             **best.candidate.as_dict(),
@@ -205,8 +204,8 @@ def save_model(model: EthosModel, manifest: dict, model_dir: Path) -> Path | Non
         candidate = model.candidate or Candidate.from_dict(manifest["model"])
         write_model(model.pipeline, model.calibrator, model.labels, candidate.as_dict(), staging)
         files = {name: file_sha256(staging / name) for name in DATA_FILES}
-        manifest = dict(manifest, format=MODEL_FORMAT, files=files, sha256=model_identity(files))
-        manifest.setdefault("features", FEATURES_VERSION)
+        # the model is written from its fitted pipeline: its features are this ethos's, whatever the caller's manifest says
+        manifest = dict(manifest, format=MODEL_FORMAT, features=FEATURES_VERSION, files=files, sha256=model_identity(files))
         with open(staging / MANIFEST_FILE, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
             handle.flush()
