@@ -420,11 +420,8 @@ def test_candidates_have_distinct_names():
     {"versions": "scikit-learn 1.8"}, {"versions": {"scikit-learn": 18}}, {"lemmas": ["x"]}, {"lemmas": "a\nb"},
 ])
 def test_odd_versions_in_a_manifest_never_stop_a_model_from_loading(tmp_path, damage):
-    import json
     import shutil
     import warnings
-
-    from ethos.model import load_model
 
     copy = tmp_path / "odd"
     shutil.copytree(ROOT / "models" / "default", copy)
